@@ -1,0 +1,107 @@
+from django.contrib import admin
+
+from instruments.models import (
+    Citation,
+    Instrument,
+    InstrumentRelation,
+    Provision,
+    Source,
+    TreatyParticipation,
+)
+
+
+class CitationInline(admin.TabularInline[Citation, Instrument]):
+    model = Citation
+    fk_name = "instrument"
+    fields = ["key", "source", "quote", "claim_field", "claim_value"]
+    autocomplete_fields = ["source"]
+    extra = 0
+
+
+class ProvisionInline(admin.TabularInline[Provision, Instrument]):
+    model = Provision
+    fields = ["eid", "label", "heading", "parent"]
+    autocomplete_fields = ["parent"]
+    extra = 0
+
+
+class TreatyParticipationInline(admin.TabularInline[TreatyParticipation, Instrument]):
+    model = TreatyParticipation
+    fields = ["country", "status", "date", "date_precision", "note"]
+    extra = 0
+
+
+class RelationInline(admin.TabularInline[InstrumentRelation, Instrument]):
+    model = InstrumentRelation
+    fk_name = "subject"
+    fields = ["kind", "target", "note"]
+    autocomplete_fields = ["target"]
+    extra = 0
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin[Source]):
+    list_display = ["title", "kind", "published_display", "publisher", "language", "document"]
+    list_filter = ["kind", "language", "publisher"]
+    list_select_related = ["publisher"]
+    search_fields = ["title", "key", "author", "description"]
+    autocomplete_fields = ["publisher"]
+    prepopulated_fields = {"key": ["title"]}
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(admin.ModelAdmin[Instrument]):
+    list_display = ["title", "kind", "jurisdiction", "country", "state", "adopted_display"]
+    list_filter = ["kind", "jurisdiction", "state", "country"]
+    search_fields = ["title", "short_title", "slug", "description"]
+    autocomplete_fields = ["adopted_by"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [ProvisionInline, RelationInline, TreatyParticipationInline, CitationInline]
+
+
+@admin.register(InstrumentRelation)
+class InstrumentRelationAdmin(admin.ModelAdmin[InstrumentRelation]):
+    list_display = ["subject", "kind", "target"]
+    list_filter = ["kind"]
+    list_select_related = ["subject", "target"]
+    search_fields = ["subject__title", "target__title"]
+    autocomplete_fields = ["subject", "target"]
+
+
+@admin.register(TreatyParticipation)
+class TreatyParticipationAdmin(admin.ModelAdmin[TreatyParticipation]):
+    list_display = ["instrument", "country", "status", "date_display"]
+    list_filter = ["status", "country"]
+    list_select_related = ["instrument"]
+    search_fields = ["instrument__title"]
+    autocomplete_fields = ["instrument"]
+
+
+@admin.register(Provision)
+class ProvisionAdmin(admin.ModelAdmin[Provision]):
+    list_display = ["label", "instrument", "eid", "heading"]
+    list_filter = ["instrument__kind"]
+    list_select_related = ["instrument"]
+    search_fields = ["label", "eid", "heading", "text", "instrument__title"]
+    autocomplete_fields = ["instrument", "parent"]
+
+
+@admin.register(Citation)
+class CitationAdmin(admin.ModelAdmin[Citation]):
+    list_display = ["key", "source", "quote", "claim_field", "claim_value"]
+    list_filter = ["source", "claim_field"]
+    list_select_related = ["source"]
+    search_fields = ["key", "quote"]
+    autocomplete_fields = [
+        "source",
+        "organisation",
+        "described_source",
+        "instrument",
+        "instrument_relation",
+        "treaty_participation",
+        "provision",
+        "theme",
+        "recommendation",
+        "concern",
+        "provision_link",
+    ]

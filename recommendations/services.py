@@ -1,0 +1,324 @@
+"""Every write to recommendations and assessments goes through here.
+
+The admin, the API, imports and Celery tasks call these functions, so each
+path checks the same permissions, validates the same way and leaves the same
+history. Functions are keyword-only, validate with `full_clean()` before
+saving, and run in one transaction.
+
+Headline rule (documented in README.md): each assessor's *current* assessment
+is its latest published one that no published correction replaces, latest by
+the date from which it holds, then by publication time. The headline status is
+the least advanced of the current assessments (ranked by `STATUS_RANK`, so
+`no_longer_relevant` wins only when every assessor says so), and the
+recommendation is `disputed` when the current assessments do not all agree.
+A recommendation nobody has assessed is `not_assessed`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from instruments.models import Instrument, Provision, Source
+from recommendations.choices import STATUS_RANK, LinkRelation, ReviewState, Status, Visibility
+from recommendations.models import (
+    Concern,
+    CurrentAssessment,
+    ProvisionLink,
+    Recommendation,
+    StatusAssessment,
+)
+from tracker.models import Organisation
+from tracker.roles import can_review, may_act_for
+
+
+def headline_from(statuses: Iterable[str]) -> tuple[Status, bool]:
+    """The headline status and the disputed flag for a set of current statuses."""
+    distinct = {Status(status) for status in statuses}
+    if not distinct:
+        return Status.NOT_ASSESSED, False
+    headline = min(distinct, key=lambda status: STATUS_RANK[status])
+    return headline, len(distinct) > 1
+
+
+def recommendation_refresh_status(*, recommendation: Recommendation) -> Recommendation:
+    """Recompute each assessor's current assessment and the derived headline.
+
+    Called inside the transaction that publishes an assessment. Reads the
+    recommendation's published history (served by `assessment_timeline_idx`).
+    """
+    published = list(
+        StatusAssessment.objects.filter(
+            recommendation=recommendation, review_state=ReviewState.PUBLISHED
+        ).order_by("assessor_id", "status_since", "reviewed_at", "id")
+    )
+    corrected = {a.corrects_id for a in published if a.corrects_id is not None}
+    current: dict[int, StatusAssessment] = {}
+    for assessment in published:
+        if assessment.pk in corrected:
+            continue
+        # Ordered ascending, so the last one seen per assessor stands.
+        current[assessment.assessor_id] = assessment
+
+    existing = {row.assessor_id: row for row in recommendation.current_assessments.all()}
+    for assessor_id, row in existing.items():
+        if assessor_id not in current:
+            row.delete()
+    for assessor_id, assessment in current.items():
+        current_row = existing.get(assessor_id)
+        if current_row is None:
+            CurrentAssessment.objects.create(
+                recommendation=recommendation,
+                assessor_id=assessor_id,
+                assessment=assessment,
+                status=assessment.status,
+                status_since=assessment.status_since,
+            )
+        elif current_row.assessment_id != assessment.pk:
+            current_row.assessment = assessment
+            current_row.status = assessment.status
+            current_row.status_since = assessment.status_since
+            current_row.save(update_fields=["assessment", "status", "status_since"])
+
+    headline, disputed = headline_from(a.status for a in current.values())
+    if (recommendation.headline_status, recommendation.disputed) != (headline, disputed):
+        recommendation.headline_status = headline
+        recommendation.disputed = disputed
+        recommendation.save(update_fields=["headline_status", "disputed", "updated_at"])
+    return recommendation
+
+
+def _check_correctable(
+    corrects: StatusAssessment | None,
+    recommendation: Recommendation,
+    assessor: Organisation,
+    correction_reason: str,
+) -> None:
+    if corrects is None:
+        if correction_reason:
+            raise ValidationError(
+                {"correction_reason": _("Give a reason only when correcting an assessment.")}
+            )
+        return
+    if corrects.recommendation_id != recommendation.pk:
+        raise ValidationError(
+            {"corrects": _("The corrected assessment is of another recommendation.")}
+        )
+    if corrects.assessor_id != assessor.pk:
+        raise ValidationError(
+            {"corrects": _("Only the same assessor's assessment can be corrected.")}
+        )
+    # Read the state from the database: the caller's instance may predate a review.
+    state = StatusAssessment.objects.values_list("review_state", flat=True).get(pk=corrects.pk)
+    if state not in (ReviewState.PUBLISHED, ReviewState.RETURNED):
+        raise ValidationError(
+            {"corrects": _("Only a published or returned assessment is corrected; edit a draft.")}
+        )
+    if not correction_reason.strip():
+        raise ValidationError({"correction_reason": _("Say why the assessment is corrected.")})
+
+
+def assessment_validate_input(
+    *,
+    recommendation: Recommendation,
+    assessor: Organisation,
+    status: str,
+    status_since: datetime.date,
+    corrects: StatusAssessment | None,
+    correction_reason: str,
+) -> None:
+    """The rules of a new assessment beyond the model's own; raises ValidationError.
+
+    Public so that forms can show these errors beside their fields before the
+    service is called; the service calls it again.
+    """
+    if status == Status.NOT_ASSESSED:
+        raise ValidationError(
+            {"status": _("Choose a status; “not assessed” is not an assessment.")}
+        )
+    if status_since > timezone.localdate():
+        raise ValidationError({"status_since": _("A status cannot hold from a future date.")})
+    _check_correctable(corrects, recommendation, assessor, correction_reason)
+
+
+@transaction.atomic
+def assessment_record(
+    *,
+    recommendation: Recommendation,
+    assessor: Organisation,
+    recorded_by: Any,
+    status: str,
+    status_since: datetime.date,
+    evidence: str,
+    source: Source | None = None,
+    evidence_url: str = "",
+    visibility: str = Visibility.PUBLIC,
+    corrects: StatusAssessment | None = None,
+    correction_reason: str = "",
+    submit: bool = False,
+    publish: bool = False,
+) -> StatusAssessment:
+    """Record a new assessment as a draft, submitted, or (for reviewers) published.
+
+    `publish=True` is for reviewers recording a checked assessment in one step;
+    it also refreshes the recommendation's current assessments and headline
+    status in this transaction.
+    """
+    if recorded_by is not None and not may_act_for(recorded_by, assessor):
+        raise PermissionDenied(_("You may not record assessments for this organisation."))
+    assessment_validate_input(
+        recommendation=recommendation,
+        assessor=assessor,
+        status=status,
+        status_since=status_since,
+        corrects=corrects,
+        correction_reason=correction_reason,
+    )
+
+    assessment = StatusAssessment(
+        recommendation=recommendation,
+        assessor=assessor,
+        status=status,
+        status_since=status_since,
+        evidence=evidence,
+        evidence_url=evidence_url,
+        source=source,
+        visibility=visibility,
+        corrects=corrects,
+        correction_reason=correction_reason,
+        recorded_by=recorded_by,
+        recorded_at=timezone.now(),
+    )
+    assessment.full_clean()
+    assessment.save()
+    if submit or publish:
+        assessment = assessment_submit(assessment=assessment, user=recorded_by)
+    if publish:
+        assessment = assessment_publish(assessment=assessment, reviewer=recorded_by)
+    return assessment
+
+
+@transaction.atomic
+def assessment_update_draft(
+    *, assessment: StatusAssessment, user: Any, **changes: Any
+) -> StatusAssessment:
+    """Change a draft. Submitted, published and returned assessments never change."""
+    assessment = StatusAssessment.objects.select_for_update().get(pk=assessment.pk)
+    if assessment.review_state != ReviewState.DRAFT:
+        raise ValidationError(_("Only drafts can be edited; record a correction instead."))
+    if user is not None and not may_act_for(user, assessment.assessor):
+        raise PermissionDenied(_("You may not edit assessments of this organisation."))
+    editable = {"status", "status_since", "evidence", "evidence_url", "source", "visibility"}
+    unknown = set(changes) - editable
+    if unknown:
+        raise ValidationError({field: _("This field cannot be edited.") for field in unknown})
+    for field, value in changes.items():
+        setattr(assessment, field, value)
+    if assessment.status == Status.NOT_ASSESSED:
+        raise ValidationError(
+            {"status": _("Choose a status; “not assessed” is not an assessment.")}
+        )
+    assessment.full_clean()
+    assessment.save(update_fields=sorted(changes))
+    return assessment
+
+
+@transaction.atomic
+def assessment_submit(*, assessment: StatusAssessment, user: Any) -> StatusAssessment:
+    """Send a draft to review. From here on its content is frozen."""
+    assessment = StatusAssessment.objects.select_for_update().get(pk=assessment.pk)
+    if assessment.review_state != ReviewState.DRAFT:
+        raise ValidationError({"review_state": _("Only a draft can be submitted.")})
+    if user is not None and not may_act_for(user, assessment.assessor):
+        raise PermissionDenied(_("You may not submit assessments of this organisation."))
+    assessment.review_state = ReviewState.SUBMITTED
+    assessment.submitted_at = timezone.now()
+    assessment.save(update_fields=["review_state", "submitted_at"])
+    return assessment
+
+
+@transaction.atomic
+def assessment_publish(
+    *, assessment: StatusAssessment, reviewer: Any, note: str = ""
+) -> StatusAssessment:
+    """Publish a submitted assessment and refresh the recommendation's derived status."""
+    if reviewer is not None and not can_review(reviewer):
+        raise PermissionDenied(_("You may not publish assessments."))
+    # Lock the recommendation first: publications of the same recommendation
+    # then run one after the other, so the derived status cannot be computed
+    # from a history that misses a concurrent publication.
+    recommendation = Recommendation.objects.select_for_update().get(pk=assessment.recommendation_id)
+    assessment = StatusAssessment.objects.select_for_update().get(pk=assessment.pk)
+    if assessment.review_state != ReviewState.SUBMITTED:
+        raise ValidationError({"review_state": _("Only a submitted assessment can be published.")})
+    assessment.review_state = ReviewState.PUBLISHED
+    assessment.reviewed_by = reviewer
+    assessment.reviewed_at = timezone.now()
+    assessment.review_note = note
+    assessment.save(update_fields=["review_state", "reviewed_by", "reviewed_at", "review_note"])
+    recommendation_refresh_status(recommendation=recommendation)
+    return assessment
+
+
+@transaction.atomic
+def assessment_return(
+    *, assessment: StatusAssessment, reviewer: Any, reason: str
+) -> StatusAssessment:
+    """Return a submitted assessment to its author with a reason.
+
+    A returned assessment stays as it was; the author records a new one that
+    names it in `corrects`.
+    """
+    if reviewer is not None and not can_review(reviewer):
+        raise PermissionDenied(_("You may not return assessments."))
+    if not reason.strip():
+        raise ValidationError({"review_note": _("Say why the assessment is returned.")})
+    assessment = StatusAssessment.objects.select_for_update().get(pk=assessment.pk)
+    if assessment.review_state != ReviewState.SUBMITTED:
+        raise ValidationError({"review_state": _("Only a submitted assessment can be returned.")})
+    assessment.review_state = ReviewState.RETURNED
+    assessment.reviewed_by = reviewer
+    assessment.reviewed_at = timezone.now()
+    assessment.review_note = reason
+    assessment.save(update_fields=["review_state", "reviewed_by", "reviewed_at", "review_note"])
+    return assessment
+
+
+@transaction.atomic
+def provision_link_create(
+    *,
+    key: str,
+    relation: str,
+    recommendation: Recommendation | None = None,
+    concern: Concern | None = None,
+    provision: Provision | None = None,
+    instrument: Instrument | None = None,
+    note: str = "",
+) -> ProvisionLink:
+    """Link a recommendation or a concern to a provision or to a whole instrument."""
+    if provision is not None:
+        if instrument is not None and instrument.pk != provision.instrument_id:
+            raise ValidationError({"provision": _("The provision belongs to another instrument.")})
+        instrument = provision.instrument
+    if instrument is None:
+        raise ValidationError({"instrument": _("Name a provision or an instrument.")})
+    if relation not in LinkRelation.values:
+        raise ValidationError({"relation": _("Unknown relation.")})
+    link = ProvisionLink(
+        key=key,
+        relation=relation,
+        recommendation=recommendation,
+        concern=concern,
+        instrument=instrument,
+        provision=provision,
+        note=note,
+    )
+    link.full_clean()
+    link.save()
+    return link
