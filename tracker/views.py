@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from kombu import Connection
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -17,11 +18,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as error:  # any failure means unhealthy; say which
         checks["database"] = f"error: {error.__class__.__name__}"
     if settings.CELERY_BROKER_URL:
-        from tracker.celery import app
-
         try:
-            with app.connection_for_write() as broker:
-                broker.ensure_connection(max_retries=1, timeout=2)
+            with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as broker:
+                broker.ensure_connection(max_retries=1)
             checks["broker"] = "ok"
         except Exception as error:
             checks["broker"] = f"error: {error.__class__.__name__}"
