@@ -23,6 +23,7 @@ from instruments.choices import (
 )
 from tracker.choices import DatePrecision
 from tracker.dates import format_partial_date, truncated_to_precision
+from tracker.history import audited
 
 # Akoma Ntoso style component identifiers: `art_14`, `art_3__para_1`,
 # `chp_2__art_5__para_1__pnt_a`. Lower case, parts joined by double underscores.
@@ -47,6 +48,7 @@ class SourceQuerySet(models.QuerySet["Source"]):
         return self.get(key=key)
 
 
+@audited
 class Source(models.Model):
     """A document a fact comes from: a press release, statement, report or opinion.
 
@@ -124,6 +126,7 @@ class InstrumentQuerySet(models.QuerySet["Instrument"]):
         return self.get(slug=slug)
 
 
+@audited
 class Instrument(models.Model):
     """A legal or policy text: a constitution, law, draft, programme, treaty, commitment.
 
@@ -217,6 +220,7 @@ class InstrumentRelationQuerySet(models.QuerySet["InstrumentRelation"]):
         return self.get(subject__slug=subject, kind=kind, target__slug=target)
 
 
+@audited
 class InstrumentRelation(models.Model):
     """A typed link between two instruments, read "subject <kind> target".
 
@@ -268,6 +272,7 @@ class TreatyParticipationQuerySet(models.QuerySet["TreatyParticipation"]):
         return self.get(instrument__slug=instrument, country=country, status=status)
 
 
+@audited
 class TreatyParticipation(models.Model):
     """One state's act towards a treaty: signature, ratification, accession."""
 
@@ -319,6 +324,7 @@ class ProvisionQuerySet(models.QuerySet["Provision"]):
         return self.get(instrument__slug=instrument, eid=eid)
 
 
+@audited
 class Provision(models.Model):
     """An addressable part of an instrument: Article 14; Article 3, paragraph 1.
 
@@ -405,6 +411,7 @@ class CitationQuerySet(models.QuerySet["Citation"]):
         return self.get(key=key)
 
 
+@audited
 class Citation(models.Model):
     """The quote from a source that supports one record, or one claim about it.
 

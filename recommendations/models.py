@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -23,6 +25,7 @@ from recommendations.choices import (
 )
 from tracker.choices import DatePrecision
 from tracker.dates import format_partial_date
+from tracker.history import audited, refuse_truncate
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
@@ -35,6 +38,7 @@ class ThemeQuerySet(models.QuerySet["Theme"]):
         return self.get(slug=slug)
 
 
+@audited
 class Theme(models.Model):
     """A subject that groups recommendations and concerns (labour migration, trafficking)."""
 
@@ -61,6 +65,7 @@ class SdgTargetQuerySet(models.QuerySet["SdgTarget"]):
         return self.get(code=code)
 
 
+@audited
 class SdgTarget(models.Model):
     """A target of the Sustainable Development Goals, such as 8.7 or 10.7."""
 
@@ -98,6 +103,7 @@ class RecommendationQuerySet(models.QuerySet["Recommendation"]):
         )
 
 
+@audited
 class Recommendation(models.Model):
     """A recommendation an organisation issued about a country's law or practice.
 
@@ -174,8 +180,9 @@ class Recommendation(models.Model):
         editable=False,
     )
     disputed = models.BooleanField(_("disputed"), default=False, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Database defaults as well, so rows loaded raw (loaddata) get their times.
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_default=Now())
 
     objects = RecommendationQuerySet.as_manager()
 
@@ -232,6 +239,7 @@ class ConcernQuerySet(models.QuerySet["Concern"]):
         return self.get(code=code)
 
 
+@audited
 class Concern(models.Model):
     """A problem an organisation raised (exit visas, restrictions on internal movement).
 
@@ -271,8 +279,9 @@ class Concern(models.Model):
         blank=True,
         related_name="concerns",
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Database defaults as well, so rows loaded raw (loaddata) get their times.
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_default=Now())
 
     objects = ConcernQuerySet.as_manager()
 
@@ -293,6 +302,7 @@ class ProvisionLinkQuerySet(models.QuerySet["ProvisionLink"]):
         return self.get(key=key)
 
 
+@audited
 class ProvisionLink(models.Model):
     """A recommendation or a concern linked to a provision, with a typed relation.
 
@@ -380,6 +390,67 @@ class ProvisionLink(models.Model):
             raise ValidationError({"provision": _("The provision belongs to another instrument.")})
 
 
+# The columns an assessment's author writes. Frozen once the draft is submitted.
+ASSESSMENT_CONTENT_COLUMNS = (
+    "id",
+    "key",
+    "recommendation_id",
+    "assessor_id",
+    "status",
+    "status_since",
+    "evidence",
+    "evidence_url",
+    "source_id",
+    "visibility",
+    "corrects_id",
+    "correction_reason",
+    "recorded_by_id",
+    "recorded_at",
+    "submitted_at",
+)
+_IDENTITY_COLUMNS = ("id", "key", "recommendation_id", "assessor_id", "recorded_by_id")
+
+
+def _row(prefix: str, columns: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"{prefix}.{column}" for column in columns) + ")"
+
+
+# On PostgreSQL the database itself keeps assessments append-only: no DELETE,
+# no TRUNCATE, and UPDATE only for the review's forward transitions: a draft
+# may change (not its identity) or be submitted; a submitted assessment may be
+# published or returned, changing only the review's own columns; published
+# and returned assessments never change.
+ASSESSMENT_APPEND_ONLY = pgtrigger.Trigger(
+    name="assessment_append_only",
+    when=pgtrigger.Before,
+    operation=pgtrigger.Update | pgtrigger.Delete,
+    func=f"""
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'status assessments are append-only: DELETE of % refused', OLD.key
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF OLD.review_state = 'draft' THEN
+        IF NEW.review_state IN ('draft', 'submitted')
+           AND {_row("NEW", _IDENTITY_COLUMNS)}
+               IS NOT DISTINCT FROM {_row("OLD", _IDENTITY_COLUMNS)}
+           AND NEW.chain_position IS NULL AND NEW.record_hash = '' THEN
+            RETURN NEW;
+        END IF;
+    ELSIF OLD.review_state = 'submitted' AND NEW.review_state IN ('published', 'returned') THEN
+        IF {_row("NEW", ASSESSMENT_CONTENT_COLUMNS)}
+           IS NOT DISTINCT FROM {_row("OLD", ASSESSMENT_CONTENT_COLUMNS)} THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'status assessments are append-only: % of % (%) refused',
+        TG_OP, OLD.key, OLD.review_state
+        USING ERRCODE = 'restrict_violation';
+    """,
+)
+ASSESSMENT_NO_TRUNCATE = refuse_truncate("assessment_no_truncate")
+
+
+@audited
 class StatusAssessment(models.Model):
     """One organisation's dated, evidence-backed judgement of a recommendation's status.
 
@@ -454,9 +525,16 @@ class StatusAssessment(models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_note = models.TextField(_("review note"), blank=True)
+    # Tamper evidence (see recommendations/chain.py): set once, on publication.
+    chain_position = models.PositiveIntegerField(
+        _("position in the recommendation's chain"), null=True, blank=True, editable=False
+    )
+    previous_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
+    record_hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["recommendation", "assessor", "status_since", "id"]
+        triggers = [ASSESSMENT_APPEND_ONLY, ASSESSMENT_NO_TRUNCATE]
         verbose_name = _("status assessment")
         verbose_name_plural = _("status assessments")
         permissions = [
@@ -484,6 +562,23 @@ class StatusAssessment(models.Model):
                 | (Q(reviewed_at__isnull=False) & Q(submitted_at__isnull=False)),
                 name="assessment_reviewed_has_times",
             ),
+            models.CheckConstraint(
+                condition=(
+                    Q(review_state=ReviewState.PUBLISHED)
+                    & Q(chain_position__isnull=False)
+                    & ~Q(record_hash="")
+                )
+                | (
+                    ~Q(review_state=ReviewState.PUBLISHED)
+                    & Q(chain_position__isnull=True)
+                    & Q(record_hash="")
+                ),
+                name="assessment_published_is_chained",
+            ),
+            models.UniqueConstraint(
+                fields=["recommendation", "chain_position"],
+                name="assessment_chain_position_unique",
+            ),
         ]
         indexes = [
             # The timeline of one recommendation by one assessor, newest last;
@@ -503,6 +598,7 @@ class StatusAssessment(models.Model):
         return (str(self.key),)
 
 
+@audited
 class CurrentAssessment(models.Model):
     """Each assessor's standing published assessment of a recommendation.
 

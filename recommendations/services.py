@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from instruments.models import Instrument, Provision, Source
+from recommendations import chain
 from recommendations.choices import STATUS_RANK, LinkRelation, ReviewState, Status, Visibility
 from recommendations.models import (
     Concern,
@@ -47,24 +48,32 @@ def headline_from(statuses: Iterable[str]) -> tuple[Status, bool]:
     return headline, len(distinct) > 1
 
 
+def current_from_history(published: Iterable[StatusAssessment]) -> dict[int, StatusAssessment]:
+    """Each assessor's current assessment among one recommendation's published ones.
+
+    The latest by holding date, then publication time, then id, leaving out
+    every assessment that a published correction replaces.
+    """
+    rows = sorted(published, key=lambda a: (a.status_since, a.reviewed_at or a.recorded_at, a.pk))
+    corrected = {a.corrects_id for a in rows if a.corrects_id is not None}
+    current: dict[int, StatusAssessment] = {}
+    for assessment in rows:
+        if assessment.pk not in corrected:
+            current[assessment.assessor_id] = assessment  # ascending: the last one stands
+    return current
+
+
 def recommendation_refresh_status(*, recommendation: Recommendation) -> Recommendation:
     """Recompute each assessor's current assessment and the derived headline.
 
     Called inside the transaction that publishes an assessment. Reads the
     recommendation's published history (served by `assessment_timeline_idx`).
     """
-    published = list(
+    current = current_from_history(
         StatusAssessment.objects.filter(
             recommendation=recommendation, review_state=ReviewState.PUBLISHED
-        ).order_by("assessor_id", "status_since", "reviewed_at", "id")
+        )
     )
-    corrected = {a.corrects_id for a in published if a.corrects_id is not None}
-    current: dict[int, StatusAssessment] = {}
-    for assessment in published:
-        if assessment.pk in corrected:
-            continue
-        # Ordered ascending, so the last one seen per assessor stands.
-        current[assessment.assessor_id] = assessment
 
     existing = {row.assessor_id: row for row in recommendation.current_assessments.all()}
     for assessor_id, row in existing.items():
@@ -261,7 +270,29 @@ def assessment_publish(
     assessment.reviewed_by = reviewer
     assessment.reviewed_at = timezone.now()
     assessment.review_note = note
-    assessment.save(update_fields=["review_state", "reviewed_by", "reviewed_at", "review_note"])
+    # Chain it to the recommendation's previous publication; the row lock
+    # above makes the position and the previous hash race-free.
+    previous = (
+        StatusAssessment.objects.filter(recommendation=recommendation, chain_position__isnull=False)
+        .order_by("-chain_position")
+        .values_list("chain_position", "record_hash")
+        .first()
+    )
+    position, previous_hash = previous or (0, chain.GENESIS_HASH)
+    assessment.chain_position = (position or 0) + 1
+    assessment.previous_hash = previous_hash
+    assessment.record_hash = chain.record_hash(assessment)
+    assessment.save(
+        update_fields=[
+            "review_state",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+            "chain_position",
+            "previous_hash",
+            "record_hash",
+        ]
+    )
     recommendation_refresh_status(recommendation=recommendation)
     return assessment
 

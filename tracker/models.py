@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from tracker.choices import OrganisationKind
+from tracker.history import audited
 
 
 class OrganisationQuerySet(models.QuerySet["Organisation"]):
@@ -16,6 +17,7 @@ class OrganisationQuerySet(models.QuerySet["Organisation"]):
         return self.get(slug=slug)
 
 
+@audited
 class Organisation(models.Model):
     """A body that issues, receives, assesses or funds recommendations.
 

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "django_countries",
+    "pgtrigger",
+    "pghistory",
     "tracker",
     "instruments",
     "recommendations",
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tracker.middleware.HistoryContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -82,6 +85,11 @@ TEMPLATES = [
 
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+ON_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if ON_POSTGRES:
+    # The admin's history pages read the event tables through PostgreSQL-only
+    # SQL; on SQLite there is no field-level history to show (see tracker/history.py).
+    INSTALLED_APPS.append("pghistory.admin")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -113,6 +121,11 @@ STORAGES = {
 # The source documents the seed data cites live beside the fixtures, so that a
 # clone of the repository carries its own evidence.
 SOURCE_DOCUMENTS_DIR = BASE_DIR / "fixtures" / "sources"
+
+# Field-level history (see tracker/history.py). Reads leave no history, so the
+# middleware only attaches context to requests that may write.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+PGHISTORY_ADMIN_ORDERING = ["-pgh_created_at"]
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

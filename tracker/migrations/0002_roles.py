@@ -19,6 +19,7 @@ def create_roles(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
 class Migration(migrations.Migration):
     dependencies = [
         ("tracker", "0001_initial"),
+        ("pghistory", "0007_auto_20250421_0444"),
         ("instruments", "0003_initial"),
         ("recommendations", "0002_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
