@@ -34,6 +34,8 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # First, so that its templates override the admin's (admin/base_site.html).
+    "tracker",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -46,7 +48,6 @@ INSTALLED_APPS = [
     "django_countries",
     "pgtrigger",
     "pghistory",
-    "tracker",
     "instruments",
     "recommendations",
 ]

@@ -143,3 +143,15 @@ def test_it_records_an_assessment_through_the_admin_for_the_monitors_organisatio
     assessment = rec.assessments.get()
     assert (assessment.assessor, assessment.recorded_by) == (alice_org, alice)
     assert assessment.review_state == "submitted"
+
+
+def test_it_says_on_sqlite_that_field_level_audit_needs_postgresql(client, administrator):
+    from tracker.history import audit_available
+
+    client.force_login(administrator)
+    page = client.get(reverse("admin:index")).content.decode()
+    if audit_available():
+        assert 'id="audit-notice"' not in page
+    else:
+        assert 'id="audit-notice"' in page
+        assert "needs PostgreSQL" in page
