@@ -30,6 +30,49 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def _flushes_the_database(item: pytest.Item) -> bool:
+    """Whether pytest-django empties the database after `item` (transactional tests)."""
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(fixtures & {"transactional_db", "live_server"})
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """Let transactional tests' flush (TRUNCATE) through the append-only triggers.
+
+    The database refuses TRUNCATE on the assessment and history tables. Tests
+    run as a superuser, who may switch triggers off for the session: done here
+    only while the test's fixtures are torn down, which is when the flush runs.
+    Afterwards the role groups the flush removed are put back.
+    """
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    blocker = item.config.stash[blocking_manager_key]
+    switched = _on_postgres() and connection.connection is not None
+    if switched:
+        with blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+    try:
+        return (yield)
+    finally:
+        if switched and connection.connection is not None:
+            with blocker.unblock(), connection.cursor() as cursor:
+                cursor.execute("SET session_replication_role = DEFAULT")
+        if _flushes_the_database(item):
+            # The flush also emptied the role groups the migrations created;
+            # the tests that run next need them.
+            from django.contrib.auth.models import Group, Permission
+
+            from tracker.roles import apply_roles
+
+            with blocker.unblock():
+                apply_roles(Group, Permission)
+
+
 @pytest.fixture
 def alice_org(db: None) -> Organisation:
     return factories.organisation("alice-ngo", name="Alice NGO")

@@ -35,9 +35,13 @@ def user(username: str, role: Role | None, organisation: Organisation | None = N
         is_superuser=role == Role.ADMINISTRATOR,
     )
     if role is not None:
-        account.groups.set([Group.objects.get(name=role.value)])
+        account.groups.set([role_group(role)])
     assert isinstance(account, User)
     return account
+
+
+def role_group(role: Role) -> Group:
+    return Group.objects.get(name=role.value)
 
 
 def source(key: str | None = None, **fields: Any) -> Source:
