@@ -1,4 +1,7 @@
+"""Curation of instruments, provisions, sources and citations (editors), browsing (monitors)."""
+
 from django.contrib import admin
+from modeltranslation.admin import TranslationAdmin
 
 from instruments.models import (
     Citation,
@@ -40,22 +43,31 @@ class RelationInline(admin.TabularInline[InstrumentRelation, Instrument]):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin[Source]):
+class SourceAdmin(TranslationAdmin[Source]):
     list_display = ["title", "kind", "published_display", "publisher", "language", "document"]
     list_filter = ["kind", "language", "publisher"]
     list_select_related = ["publisher"]
-    search_fields = ["title", "key", "author", "description"]
+    search_fields = ["title_en", "title_ru", "title_kk", "key", "author", "description"]
     autocomplete_fields = ["publisher"]
-    prepopulated_fields = {"key": ["title"]}
+    prepopulated_fields = {"key": ["title_en"]}
 
 
 @admin.register(Instrument)
-class InstrumentAdmin(admin.ModelAdmin[Instrument]):
+class InstrumentAdmin(TranslationAdmin[Instrument]):
     list_display = ["title", "kind", "jurisdiction", "country", "state", "adopted_display"]
     list_filter = ["kind", "jurisdiction", "state", "country"]
-    search_fields = ["title", "short_title", "slug", "description"]
+    search_fields = [
+        "title_en",
+        "title_ru",
+        "title_kk",
+        "short_title_en",
+        "short_title_ru",
+        "short_title_kk",
+        "slug",
+        "description",
+    ]
     autocomplete_fields = ["adopted_by"]
-    prepopulated_fields = {"slug": ["title"]}
+    prepopulated_fields = {"slug": ["title_en"]}
     inlines = [ProvisionInline, RelationInline, TreatyParticipationInline, CitationInline]
 
 
@@ -64,7 +76,7 @@ class InstrumentRelationAdmin(admin.ModelAdmin[InstrumentRelation]):
     list_display = ["subject", "kind", "target"]
     list_filter = ["kind"]
     list_select_related = ["subject", "target"]
-    search_fields = ["subject__title", "target__title"]
+    search_fields = ["subject__title_en", "subject__slug", "target__title_en", "target__slug"]
     autocomplete_fields = ["subject", "target"]
 
 
@@ -73,7 +85,7 @@ class TreatyParticipationAdmin(admin.ModelAdmin[TreatyParticipation]):
     list_display = ["instrument", "country", "status", "date_display"]
     list_filter = ["status", "country"]
     list_select_related = ["instrument"]
-    search_fields = ["instrument__title"]
+    search_fields = ["instrument__title_en", "instrument__slug"]
     autocomplete_fields = ["instrument"]
 
 
@@ -82,7 +94,7 @@ class ProvisionAdmin(admin.ModelAdmin[Provision]):
     list_display = ["label", "instrument", "eid", "heading"]
     list_filter = ["instrument__kind"]
     list_select_related = ["instrument"]
-    search_fields = ["label", "eid", "heading", "text", "instrument__title"]
+    search_fields = ["label", "eid", "heading", "text", "instrument__title_en", "instrument__slug"]
     autocomplete_fields = ["instrument", "parent"]
 
 

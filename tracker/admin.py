@@ -25,3 +25,7 @@ class UserAdmin(DjangoUserAdmin[User]):
         *(DjangoUserAdmin.fieldsets or ()),
         (_("Organisation"), {"fields": ["organisation"]}),
     )
+
+
+# The API's records (keys, webhooks, the change feed) have their own module.
+from tracker import api_admin  # noqa: E402, F401

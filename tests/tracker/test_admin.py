@@ -56,6 +56,33 @@ def populate(n: int, assessor, reviewer) -> None:
             evidence="e",
             publish=True,
         )
+        populate_api_records(org, suffix)
+
+
+def populate_api_records(org, suffix: str) -> None:
+    """A key, a webhook with a delivery, a change and an idempotency record."""
+    from django.utils import timezone
+
+    from tracker import services as tracker_services
+    from tracker.models import Change, IdempotencyRecord, WebhookDelivery, WebhookEndpoint
+
+    holder = factories.user(f"key-holder-{suffix}", None, org)
+    tracker_services.api_key_issue(user=holder, name=f"key-{suffix}")
+    endpoint = WebhookEndpoint.objects.create(
+        organisation=org, url="https://partner.example.org/hook", secret="whsec_dGVzdA=="
+    )
+    change = Change.objects.create(
+        txid=1,
+        entity="organisation",
+        key=org.slug,
+        operation="insert",
+        version=1,
+        changed_at=timezone.now(),
+    )
+    WebhookDelivery.objects.create(endpoint=endpoint, change=change, event_id=f"evt-{suffix}")
+    IdempotencyRecord.objects.create(
+        user=holder, key=f"key-{suffix}", method="POST", path="/api/v1/", request_hash="0"
+    )
 
 
 def changelist_queries(client, app_label, model_name) -> int:
