@@ -1,0 +1,265 @@
+"""Endpoints for recommendations, concerns, themes and status assessments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from instruments.api import PROVISION_KEY_SEPARATOR
+from recommendations import services
+from recommendations.choices import RecommendationKind, ReviewState, StateResponse, Status
+from recommendations.models import (
+    Concern,
+    CurrentAssessment,
+    ProvisionLink,
+    Recommendation,
+    StatusAssessment,
+    Theme,
+)
+from recommendations.serializers import (
+    AssessmentCreateSerializer,
+    AssessmentSerializer,
+    ConcernSerializer,
+    RecommendationSerializer,
+    ThemeSerializer,
+)
+from tracker.api import ApiViewSet, ReadOnlyApiViewSet, call_service
+from tracker.idempotency import run_idempotently
+from tracker.roles import can_review
+
+LINKS = Prefetch(
+    "provision_links",
+    ProvisionLink.objects.select_related("instrument", "provision").order_by("key"),
+)
+
+
+def recommendations_for_api() -> QuerySet[Recommendation]:
+    """Recommendations with everything their representation shows, in a fixed number of queries."""
+    return Recommendation.objects.select_related(
+        "issued_by", "source", "reiterates"
+    ).prefetch_related(
+        "addressed_to",
+        "themes",
+        "sdg_targets",
+        Prefetch(
+            "current_assessments",
+            CurrentAssessment.objects.select_related("assessor", "assessment").order_by(
+                "assessor__slug"
+            ),
+        ),
+        LINKS,
+    )
+
+
+def concerns_for_api() -> QuerySet[Concern]:
+    return Concern.objects.select_related("raised_by", "source").prefetch_related(
+        "themes", "answered_by", LINKS
+    )
+
+
+def assessments_for_api() -> QuerySet[StatusAssessment]:
+    return StatusAssessment.objects.select_related(
+        "recommendation", "assessor", "source", "corrects"
+    )
+
+
+def assessments_visible_to(user: Any) -> QuerySet[StatusAssessment]:
+    """Published assessments, plus, for members, their own organisation's drafts and submissions.
+
+    Reviewers see every assessment: they are the ones who publish them.
+    """
+    queryset = assessments_for_api()
+    if can_review(user):
+        return queryset
+    visible = Q(review_state=ReviewState.PUBLISHED)
+    if getattr(user, "organisation_id", None) is not None:
+        visible |= Q(assessor_id=user.organisation_id)
+    return queryset.filter(visible)
+
+
+class ThemeViewSet(ReadOnlyApiViewSet):
+    """Subjects grouping recommendations and concerns, by `slug`."""
+
+    queryset = Theme.objects.order_by("slug")
+    serializer_class = ThemeSerializer
+    lookup_field = "slug"
+    search_fields = ["name", "slug"]
+    ordering_fields = ["slug", "name"]
+    ordering = ["slug"]
+
+
+class RecommendationFilter(django_filters.FilterSet):  # type: ignore[misc]
+    status = django_filters.MultipleChoiceFilter(
+        field_name="headline_status", choices=Status.choices, label="Headline status (repeatable)."
+    )
+    issued_by = django_filters.CharFilter(field_name="issued_by__slug")
+    instrument = django_filters.CharFilter(
+        field_name="provision_links__instrument__slug", distinct=True
+    )
+    provision = django_filters.CharFilter(
+        method="filter_provision", label="Provision key, <instrument slug>:<eid>."
+    )
+    theme = django_filters.CharFilter(field_name="themes__slug", distinct=True)
+    assessor = django_filters.CharFilter(
+        field_name="current_assessments__assessor__slug",
+        distinct=True,
+        label="Organisation (slug) with a current published assessment.",
+    )
+    country = django_filters.CharFilter()
+    kind = django_filters.ChoiceFilter(choices=RecommendationKind.choices)
+    state_response = django_filters.ChoiceFilter(choices=StateResponse.choices)
+    disputed = django_filters.BooleanFilter()
+    due_after = django_filters.DateFilter(field_name="follow_up_due", lookup_expr="gte")
+    due_before = django_filters.DateFilter(field_name="follow_up_due", lookup_expr="lte")
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label="Past the follow-up date and not fully dealt with."
+    )
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+
+    class Meta:
+        model = Recommendation
+        fields: list[str] = []
+
+    def filter_provision(
+        self, queryset: QuerySet[Recommendation], name: str, value: str
+    ) -> QuerySet[Recommendation]:
+        instrument_slug, separator, eid = value.partition(PROVISION_KEY_SEPARATOR)
+        if not separator:
+            raise serializers.ValidationError(
+                {"provision": [_("Give a provision key: <instrument slug>:<eid>.")]}
+            )
+        return queryset.filter(
+            provision_links__instrument__slug=instrument_slug, provision_links__provision__eid=eid
+        ).distinct()
+
+    def filter_overdue(
+        self, queryset: QuerySet[Recommendation], name: str, value: bool | None
+    ) -> QuerySet[Recommendation]:
+        if value is None:
+            return queryset
+        overdue = Recommendation.objects.overdue(timezone.localdate()).values("pk")
+        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
+
+
+class RecommendationViewSet(ReadOnlyApiViewSet):
+    """Recommendations by `code`, with each assessor's current status and the derived headline."""
+
+    queryset = recommendations_for_api().order_by("code")
+    serializer_class = RecommendationSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+    filterset_class = RecommendationFilter
+    search_fields = ["code", "text"]
+    ordering_fields = ["code", "issued_on", "follow_up_due", "updated_at"]
+    ordering = ["code"]
+
+
+class ConcernFilter(django_filters.FilterSet):  # type: ignore[misc]
+    raised_by = django_filters.CharFilter(field_name="raised_by__slug")
+    theme = django_filters.CharFilter(field_name="themes__slug", distinct=True)
+    instrument = django_filters.CharFilter(
+        field_name="provision_links__instrument__slug", distinct=True
+    )
+    country = django_filters.CharFilter()
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+
+    class Meta:
+        model = Concern
+        fields: list[str] = []
+
+
+class ConcernViewSet(ReadOnlyApiViewSet):
+    """Problems organisations raised, by `code`, with provisions and answering recommendations."""
+
+    queryset = concerns_for_api().order_by("code")
+    serializer_class = ConcernSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+    filterset_class = ConcernFilter
+    search_fields = ["code", "text"]
+    ordering_fields = ["code", "raised_on", "updated_at"]
+    ordering = ["code"]
+
+
+class AssessmentFilter(django_filters.FilterSet):  # type: ignore[misc]
+    recommendation = django_filters.CharFilter(field_name="recommendation__code")
+    assessor = django_filters.CharFilter(field_name="assessor__slug")
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    review_state = django_filters.ChoiceFilter(choices=ReviewState.choices)
+    since_after = django_filters.DateFilter(field_name="status_since", lookup_expr="gte")
+    since_before = django_filters.DateFilter(field_name="status_since", lookup_expr="lte")
+
+    class Meta:
+        model = StatusAssessment
+        fields: list[str] = []
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Any unique string (a UUID). A retry with the same key and body gets the first "
+        "response; the same key with another body is a 422; while the first is running, 409."
+    ),
+)
+
+
+class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """Status assessments by `key` (a UUID). Clients record their organisation's with POST.
+
+    Evidence whose visibility the client may not read comes back null with
+    `evidence_withheld: true`.
+    """
+
+    queryset = assessments_for_api().order_by("pk")
+    serializer_class = AssessmentSerializer
+    lookup_field = "key"
+    filterset_class = AssessmentFilter
+    search_fields = ["recommendation__code"]
+    ordering_fields = ["recorded_at", "status_since"]
+    ordering = ["pk"]
+    write_scope = "assessments"
+
+    def get_queryset(self) -> QuerySet[StatusAssessment]:
+        return assessments_visible_to(self.request.user).order_by("pk")
+
+    @extend_schema(
+        request=AssessmentCreateSerializer,
+        responses={201: AssessmentSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    def create(self, request: Request) -> Response:
+        return run_idempotently(request, lambda: self._record(request))
+
+    def _record(self, request: Request) -> Response:
+        incoming = AssessmentCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        assessor = data.pop("assessor", None) or getattr(request.user, "organisation", None)
+        if assessor is None:
+            raise serializers.ValidationError(
+                {"assessor": [_("Name the assessing organisation; your account has none.")]}
+            )
+        submit = data.pop("submit")
+        assessment = call_service(
+            services.assessment_record,
+            assessor=assessor,
+            recorded_by=request.user,
+            submit=submit,
+            **data,
+        )
+        created = assessments_for_api().get(pk=assessment.pk)
+        body = self.get_serializer(created).data
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -1,0 +1,263 @@
+"""What every endpoint of the REST API shares, and the organisations endpoint.
+
+Shared: a JSON parser that refuses oversized bodies, cursor pagination,
+permissions (roles from `tracker.roles`, narrowed by an API key's scopes),
+strict serializers that refuse unknown keys, ETags with `If-None-Match` on
+reads and `If-Match` on updates, and the translation of a service's
+`ValidationError` into the API's error shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.utils.translation import gettext as _
+from django_countries import countries
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import exceptions, mixins, permissions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+from tracker import services
+from tracker.choices import OrganisationKind
+from tracker.models import ApiKey, Organisation
+from tracker.roles import can_view
+
+T = TypeVar("T")
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = "Send If-Match with the ETag you last read; updates without it are refused."
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The record changed since you read it: read it again and reapply your change."
+    default_code = "precondition_failed"
+
+
+class ApiPermission(permissions.BasePermission):
+    """Reads need the role's view permission; an API key must carry the scope for the verb.
+
+    Writes are decided by the service each view calls (`may_act_for`,
+    `can_curate`), so the rule lives in one place; here an API key is only
+    kept within its scopes: `write_assessments` for assessments, nothing else.
+    """
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        api_key = request.auth if isinstance(request.auth, ApiKey) else None
+        if request.method in permissions.SAFE_METHODS:
+            if api_key is not None and not api_key.may_read:
+                return False
+            model: type[Model] = getattr(view, "read_permission_model", None) or (
+                view.queryset.model  # type: ignore[attr-defined]
+            )
+            return can_view(user, model._meta.app_label, model._meta.model_name or "")
+        if api_key is None:
+            return True
+        write_scope = getattr(view, "write_scope", None)
+        return write_scope == "assessments" and api_key.may_write_assessments
+
+
+class StrictSerializerMixin:
+    """Refuse keys the serializer does not know, rather than silently ignoring them."""
+
+    initial_data: Any
+    fields: Any
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown: dict[str, Any] = {}
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = {name: [_("Unknown or read-only field.")] for name in set(data) - writable}
+        try:
+            value = super().to_internal_value(data)  # type: ignore[misc]
+        except serializers.ValidationError as error:
+            # Report unknown keys together with the other fields' errors.
+            if unknown and isinstance(error.detail, dict):
+                raise serializers.ValidationError({**error.detail, **unknown}) from None
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CountryCodeField(serializers.ChoiceField):
+    """An ISO 3166 alpha-2 code, or empty."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(choices=[code for code, _name in countries], **kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return str(value or "")
+
+
+def representation_etag(data: Any) -> str:
+    """A strong ETag of a representation: the same JSON gives the same tag anywhere."""
+    encoded = json.dumps(data, sort_keys=True, default=str, separators=(",", ":")).encode()
+    return '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"'
+
+
+def _tags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+def call_service(service: Callable[..., T], **kwargs: Any) -> T:
+    """Run a service, turning its ValidationError into the API's 400 naming the fields."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as error:
+        detail = (
+            error.message_dict
+            if hasattr(error, "error_dict")
+            else {"non_field_errors": error.messages}
+        )
+        raise serializers.ValidationError(detail) from None
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "The ETag last read; required to change an existing record (428 without, 412 if stale)."
+    ),
+)
+
+
+class ApiViewSet(GenericViewSet):  # type: ignore[type-arg]
+    """Read endpoints: list and retrieve by key, with ETags and conditional GET."""
+
+    permission_classes = [ApiPermission]
+    write_scope: ClassVar[str | None] = None
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if (
+            request.method in ("GET", "HEAD")
+            and response.status_code == 200
+            and response.data is not None
+        ):
+            etag = representation_etag(response.data)
+            response["ETag"] = etag
+            if etag in _tags(request.headers.get("If-None-Match", "")):
+                not_modified = Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+                return super().finalize_response(request, not_modified, *args, **kwargs)
+        return response
+
+    def check_if_match(self, request: Request, instance: Model) -> None:
+        """428 without If-Match, 412 when it is not the current representation's ETag."""
+        header = request.headers.get("If-Match")
+        if not header:
+            raise PreconditionRequired()
+        current = representation_etag(self.get_serializer(instance).data)
+        if header.strip() != "*" and current not in _tags(header):
+            raise PreconditionFailed()
+
+
+class ReadOnlyApiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    pass
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "tracker.authentication.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "description": "A partner API key."}
+
+
+class StaffSessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "tracker.authentication.StaffSessionAuthentication"
+    name = "staffSession"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+# Organisations -------------------------------------------------------------
+
+
+class OrganisationSerializer(StrictSerializerMixin, serializers.ModelSerializer[Organisation]):
+    parent: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="slug", queryset=Organisation.objects.all(), allow_null=True, required=False
+    )
+    country = CountryCodeField(required=False)
+    kind = serializers.ChoiceField(choices=OrganisationKind.choices)
+
+    class Meta:
+        model = Organisation
+        fields = ["slug", "name", "acronym", "kind", "parent", "country", "description", "website"]
+        read_only_fields = ["slug"]
+
+
+class OrganisationFilter(django_filters.FilterSet):  # type: ignore[misc]
+    kind = django_filters.ChoiceFilter(choices=OrganisationKind.choices)
+    country = django_filters.CharFilter()
+    parent = django_filters.CharFilter(field_name="parent__slug")
+
+    class Meta:
+        model = Organisation
+        fields = ["kind", "country", "parent"]
+
+
+class OrganisationViewSet(ReadOnlyApiViewSet):
+    """Organisations that issue, receive, assess or fund recommendations, by `slug`.
+
+    Editors replace one with `PUT` by key (creating it when new); an existing
+    record needs `If-Match` with its current ETag.
+    """
+
+    queryset = Organisation.objects.select_related("parent").order_by("slug")
+    serializer_class = OrganisationSerializer
+    lookup_field = "slug"
+    filterset_class = OrganisationFilter
+    search_fields = ["name", "acronym", "slug"]
+    ordering_fields = ["slug", "name"]
+    ordering = ["slug"]
+
+    @extend_schema(
+        parameters=[IF_MATCH],
+        responses={200: OrganisationSerializer, 201: OrganisationSerializer},
+    )
+    def update(self, request: Request, slug: str) -> Response:
+        # The row stays locked from the If-Match check to the write, so a
+        # concurrent update cannot slip in between and be overwritten.
+        with transaction.atomic():
+            existing = self.get_queryset().select_for_update(of=("self",)).filter(slug=slug).first()
+            if existing is not None:
+                self.check_if_match(request, existing)
+            elif request.headers.get("If-Match"):
+                raise PreconditionFailed(_("There is no record with this key to match."))
+            serializer = self.get_serializer(existing, data=request.data)
+            serializer.is_valid(raise_exception=True)
+            organisation, created = call_service(
+                services.organisation_upsert,
+                user=request.user,
+                slug=slug,
+                fields=dict(serializer.validated_data),
+            )
+        body = self.get_serializer(organisation).data
+        return Response(
+            body,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers={"ETag": representation_etag(body)},
+        )
