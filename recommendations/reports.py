@@ -1,0 +1,755 @@
+"""The numbers donors read: filters, the overview, progress, changes, and detail pages.
+
+Every function here costs a fixed number of queries whatever the number of
+recommendations and assessments. Current numbers are aggregated in the
+database from `Recommendation.headline_status`, `disputed` and
+`CurrentAssessment`, the same derived fields the API and the admin show.
+Numbers as of a past day come from `recommendations.selectors`, which filter
+to one row per assessor in the database and group in Python (grouping the
+window query in the database was seen to give wrong counts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from instruments.choices import RelationKind
+from instruments.models import Instrument, InstrumentRelation, Provision
+from recommendations.choices import ReviewState, Status
+from recommendations.models import (
+    CurrentAssessment,
+    ProvisionLink,
+    Recommendation,
+    StatusAssessment,
+    Theme,
+)
+from recommendations.selectors import StatusAsOf, changes_between, statuses_as_of
+from tracker.models import Organisation
+
+# Statuses that close a recommendation: it is not overdue once it has one.
+CLOSED_STATUSES = (Status.FULLY_IMPLEMENTED, Status.NO_LONGER_RELEVANT)
+# The progress page covers at most this many months, so one page stays cheap.
+MAX_PROGRESS_MONTHS = 60
+DEFAULT_PROGRESS_MONTHS = 12
+DATE_FORMATS = ["%Y-%m-%d"]
+
+
+def _unknown(what: str) -> dict[str, str]:
+    return {
+        "invalid_choice": f"No {what} has the key “%(value)s”.",
+        "invalid_pk_value": f"No {what} has the key “%(pk)s”.",
+    }
+
+
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=DATE_FORMATS,
+        error_messages={"invalid": f"{label}: give a real date as YYYY-MM-DD."},
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class ReportFilterForm(forms.Form):
+    """The filters every report page and export takes, all from the query string.
+
+    Unknown keys and impossible dates become form errors naming the field, so
+    the page shows them instead of failing.
+    """
+
+    issued_by = forms.ModelChoiceField(
+        label=_("Issuing body"),
+        queryset=Organisation.objects.filter(issued_recommendations__isnull=False).distinct(),
+        to_field_name="slug",
+        required=False,
+        error_messages=_unknown("issuing body"),
+    )
+    instrument: forms.ModelChoiceField[Instrument] = forms.ModelChoiceField(
+        label=_("Instrument"),
+        queryset=Instrument.objects.all(),
+        to_field_name="slug",
+        required=False,
+        error_messages=_unknown("instrument"),
+    )
+    theme: forms.ModelChoiceField[Theme] = forms.ModelChoiceField(
+        label=_("Theme"),
+        queryset=Theme.objects.all(),
+        to_field_name="slug",
+        required=False,
+        error_messages=_unknown("theme"),
+    )
+    assessor = forms.ModelChoiceField(
+        label=_("Assessor"),
+        queryset=Organisation.objects.filter(assessments__isnull=False).distinct(),
+        to_field_name="slug",
+        required=False,
+        error_messages=_unknown("assessor"),
+    )
+    country = forms.ChoiceField(
+        label=_("Country"),
+        choices=[("", "---------"), *countries],
+        required=False,
+        error_messages={"invalid_choice": "No country has the code “%(value)s”."},
+    )
+    status = forms.ChoiceField(
+        label=_("Headline status"),
+        choices=[("", "---------"), *Status.choices],
+        required=False,
+        error_messages={"invalid_choice": "No status is called “%(value)s”."},
+    )
+    as_of = _date_field("As of")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # `from` is a Python keyword, so these two cannot be class attributes.
+        self.fields["from"] = _date_field("From")
+        self.fields["to"] = _date_field("To")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start and end and start > end:
+            self.add_error("from", f"From ({start}) comes after To ({end}).")
+        today = timezone.localdate()
+        for name in ("as_of", "from", "to"):
+            day = cleaned.get(name)
+            if day and day > today:
+                self.add_error(name, f"{self.fields[name].label}: {day} is in the future.")
+        return cleaned
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """Validated filters; empty ones are None."""
+
+    issued_by: Organisation | None = None
+    instrument: Instrument | None = None
+    theme: Theme | None = None
+    assessor: Organisation | None = None
+    country: str = ""
+    status: str = ""
+    as_of: datetime.date | None = None
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+
+    @classmethod
+    def from_form(cls, form: ReportFilterForm) -> ReportFilters:
+        data = form.cleaned_data
+        return cls(
+            issued_by=data.get("issued_by"),
+            instrument=data.get("instrument"),
+            theme=data.get("theme"),
+            assessor=data.get("assessor"),
+            country=data.get("country") or "",
+            status=data.get("status") or "",
+            as_of=data.get("as_of"),
+            start=data.get("from"),
+            end=data.get("to"),
+        )
+
+    def described(self) -> list[tuple[str, str]]:
+        """The filters in force, as (label, value) pairs for pages and exports."""
+        pairs: list[tuple[str, str]] = []
+        if self.issued_by:
+            pairs.append(("Issuing body", str(self.issued_by)))
+        if self.instrument:
+            pairs.append(("Instrument", str(self.instrument)))
+        if self.theme:
+            pairs.append(("Theme", str(self.theme)))
+        if self.assessor:
+            pairs.append(("Assessor", str(self.assessor)))
+        if self.country:
+            pairs.append(("Country", str(countries.name(self.country))))
+        if self.status:
+            pairs.append(("Headline status", str(Status(self.status).label)))
+        if self.as_of:
+            pairs.append(("As of", self.as_of.isoformat()))
+        if self.start:
+            pairs.append(("From", self.start.isoformat()))
+        if self.end:
+            pairs.append(("To", self.end.isoformat()))
+        return pairs
+
+
+def _matching(filters: ReportFilters) -> QuerySet[Recommendation]:
+    """Recommendations matching the filters that do not depend on a status."""
+    rows = Recommendation.objects.all()
+    if filters.issued_by:
+        rows = rows.filter(issued_by=filters.issued_by)
+    if filters.country:
+        rows = rows.filter(country=filters.country)
+    if filters.theme:
+        rows = rows.filter(themes=filters.theme)
+    if filters.instrument:
+        rows = rows.filter(provision_links__instrument=filters.instrument)
+    if filters.as_of:
+        # A recommendation issued after the day did not exist yet.
+        rows = rows.filter(Q(issued_on__isnull=True) | Q(issued_on__lte=filters.as_of))
+    # Joins through themes and links repeat rows; the subquery keeps each once.
+    return Recommendation.objects.filter(pk__in=rows.values("pk")).order_by()
+
+
+def current_recommendations(filters: ReportFilters) -> QuerySet[Recommendation]:
+    """Recommendations matching every filter, by their current derived status."""
+    rows = _matching(filters)
+    if filters.assessor:
+        rows = rows.filter(
+            pk__in=CurrentAssessment.objects.filter(assessor=filters.assessor).values(
+                "recommendation_id"
+            )
+        )
+    if filters.status:
+        rows = rows.filter(headline_status=filters.status)
+    return rows
+
+
+def statuses_on(filters: ReportFilters, day: datetime.date) -> dict[int, StatusAsOf]:
+    """Each matching recommendation's status on `day`. Two queries."""
+    ids = list(
+        _matching(filters)
+        .filter(Q(issued_on__isnull=True) | Q(issued_on__lte=day))
+        .values_list("pk", flat=True)
+    )
+    return _keep_matching(filters, ids, statuses_as_of(day))
+
+
+def _keep_matching(
+    filters: ReportFilters, ids: Iterable[int], statuses: Mapping[int, StatusAsOf]
+) -> dict[int, StatusAsOf]:
+    result = {}
+    for pk in ids:
+        status = statuses.get(pk, StatusAsOf(Status.NOT_ASSESSED, False, {}))
+        if filters.assessor and filters.assessor.pk not in status.by_assessor:
+            continue
+        if filters.status and status.headline != filters.status:
+            continue
+        result[pk] = status
+    return result
+
+
+@dataclass
+class BreakdownRow:
+    key: str
+    label: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def cells(self) -> list[int]:
+        return [self.counts.get(status, 0) for status in Status.values]
+
+
+@dataclass
+class Breakdown:
+    """Recommendations of one grouping (issuing body, theme, …) counted by status."""
+
+    slug: str
+    title: str
+    rows: list[BreakdownRow]
+    note: str = ""
+
+
+@dataclass
+class Overview:
+    """The overview's numbers, for the page, the exports and the consistency test."""
+
+    total: int
+    by_status: dict[str, int]
+    disputed: int
+    overdue: int
+    breakdowns: list[Breakdown]
+    as_of: datetime.date | None
+    generated_at: datetime.datetime
+
+    @property
+    def share_implemented(self) -> float | None:
+        """Fully implemented among the recommendations still relevant."""
+        relevant = self.total - self.by_status.get(Status.NO_LONGER_RELEVANT, 0)
+        if not relevant:
+            return None
+        return self.by_status.get(Status.FULLY_IMPLEMENTED, 0) / relevant
+
+    def status_rows(self) -> list[tuple[str, str, int]]:
+        return [(s.value, str(s.label), self.by_status.get(s.value, 0)) for s in Status]
+
+
+def _grouped(
+    rows: Iterable[Mapping[str, Any]], key: str, label: str, status: str, count: str = "n"
+) -> list[BreakdownRow]:
+    groups: dict[str, BreakdownRow] = {}
+    for row in rows:
+        group_key = str(row[key])
+        if group_key not in groups:
+            groups[group_key] = BreakdownRow(group_key, str(row[label] or group_key))
+        groups[group_key].counts[row[status]] = row[count]
+    return sorted(groups.values(), key=lambda item: (-item.total, item.label))
+
+
+def _country_rows(rows: list[BreakdownRow]) -> list[BreakdownRow]:
+    for row in rows:
+        row.label = str(countries.name(row.key)) or row.key
+    return rows
+
+
+ASSESSOR_NOTE = "Each assessor's own status of the recommendations it assessed."
+LINK_NOTE = (
+    "A recommendation linked to several instruments or themes counts once under each of them."
+)
+
+
+def _theme_links() -> QuerySet[Any]:
+    """Rows of the table linking recommendations and themes, to group by theme in one query."""
+    through: Any = Recommendation.themes.through
+    return through.objects.all()  # type: ignore[no-any-return]
+
+
+def overview(filters: ReportFilters) -> Overview:
+    """The overview of the recommendations matching `filters`, now or as of a day."""
+    if filters.as_of:
+        return _overview_as_of(filters, filters.as_of)
+    return _overview_current(filters)
+
+
+def _overview_current(filters: ReportFilters) -> Overview:
+    """Seven aggregate queries over the derived current fields."""
+    today = timezone.localdate()
+    matching = current_recommendations(filters)
+    by_status = {
+        row["headline_status"]: row["n"]
+        for row in matching.values("headline_status").annotate(n=Count("pk"))
+    }
+    flags = matching.aggregate(
+        disputed=Count("pk", filter=Q(disputed=True)),
+        overdue=Count(
+            "pk",
+            filter=Q(follow_up_due__lt=today) & ~Q(headline_status__in=CLOSED_STATUSES),
+        ),
+    )
+    issuers = _grouped(
+        matching.values("issued_by__slug", "issued_by__name", "headline_status").annotate(
+            n=Count("pk")
+        ),
+        "issued_by__slug",
+        "issued_by__name",
+        "headline_status",
+    )
+    instruments = _grouped(
+        ProvisionLink.objects.filter(recommendation__in=matching)
+        .values("instrument__slug", "instrument__title", "recommendation__headline_status")
+        .annotate(n=Count("recommendation_id", distinct=True))
+        .order_by(),
+        "instrument__slug",
+        "instrument__title",
+        "recommendation__headline_status",
+    )
+    themes = _grouped(
+        _theme_links()
+        .filter(recommendation__in=matching)
+        .values("theme__slug", "theme__name", "recommendation__headline_status")
+        .annotate(n=Count("recommendation_id", distinct=True))
+        .order_by(),
+        "theme__slug",
+        "theme__name",
+        "recommendation__headline_status",
+    )
+    assessors = _grouped(
+        CurrentAssessment.objects.filter(recommendation__in=matching)
+        .values("assessor__slug", "assessor__name", "status")
+        .annotate(n=Count("pk"))
+        .order_by(),
+        "assessor__slug",
+        "assessor__name",
+        "status",
+    )
+    country_rows = _country_rows(
+        _grouped(
+            matching.values("country", "headline_status").annotate(n=Count("pk")),
+            "country",
+            "country",
+            "headline_status",
+        )
+    )
+    return Overview(
+        total=sum(by_status.values()),
+        by_status=by_status,
+        disputed=flags["disputed"],
+        overdue=flags["overdue"],
+        breakdowns=_breakdowns(issuers, instruments, themes, assessors, country_rows),
+        as_of=None,
+        generated_at=timezone.now(),
+    )
+
+
+def _breakdowns(
+    issuers: list[BreakdownRow],
+    instruments: list[BreakdownRow],
+    themes: list[BreakdownRow],
+    assessors: list[BreakdownRow],
+    country_rows: list[BreakdownRow],
+) -> list[Breakdown]:
+    return [
+        Breakdown("issued_by", "By issuing body", issuers),
+        Breakdown("instrument", "By instrument", instruments, LINK_NOTE),
+        Breakdown("theme", "By theme", themes, LINK_NOTE),
+        Breakdown("assessor", "By assessor", assessors, ASSESSOR_NOTE),
+        Breakdown("country", "By country", country_rows),
+    ]
+
+
+def _overview_as_of(filters: ReportFilters, day: datetime.date) -> Overview:
+    """Five queries: the matching rows, their themes and instruments, the statuses, names."""
+    matching = _matching(filters)
+    facts = {
+        row["pk"]: row
+        for row in matching.values(
+            "pk", "issued_by__slug", "issued_by__name", "country", "follow_up_due"
+        )
+    }
+    statuses = _keep_matching(filters, facts, statuses_as_of(day))
+    theme_pairs = (
+        _theme_links()
+        .filter(recommendation__in=matching)
+        .values_list("recommendation_id", "theme__slug", "theme__name")
+    )
+    instrument_pairs = (
+        ProvisionLink.objects.filter(recommendation__in=matching)
+        .values_list("recommendation_id", "instrument__slug", "instrument__title")
+        .distinct()
+        .order_by()
+    )
+
+    by_status: Counter[str] = Counter()
+    disputed = overdue = 0
+    issuer_counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    country_counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    assessor_counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for pk, status in statuses.items():
+        fact = facts[pk]
+        by_status[status.headline] += 1
+        disputed += status.disputed
+        due = fact["follow_up_due"]
+        overdue += bool(due and due < day and status.headline not in CLOSED_STATUSES)
+        issuer_counts[(fact["issued_by__slug"], fact["issued_by__name"])][status.headline] += 1
+        country_counts[(fact["country"], fact["country"])][status.headline] += 1
+        for assessor_id, assessor_status in status.by_assessor.items():
+            assessor_counts[assessor_id][assessor_status] += 1
+
+    def pair_counts(pairs: Iterable[tuple[int, str, str]]) -> dict[tuple[str, str], Counter[str]]:
+        counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        seen: set[tuple[int, str]] = set()
+        for pk, key, label in pairs:
+            if pk in statuses and (pk, key) not in seen:
+                seen.add((pk, key))
+                counts[(key, label)][statuses[pk].headline] += 1
+        return counts
+
+    names = {
+        pk: (slug, name)
+        for pk, slug, name in Organisation.objects.filter(pk__in=list(assessor_counts)).values_list(
+            "pk", "slug", "name"
+        )
+    }
+    assessor_rows = {names[pk]: counts for pk, counts in assessor_counts.items() if pk in names}
+    return Overview(
+        total=sum(by_status.values()),
+        by_status=dict(by_status),
+        disputed=disputed,
+        overdue=overdue,
+        breakdowns=_breakdowns(
+            _rows_from(issuer_counts),
+            _rows_from(pair_counts(instrument_pairs)),
+            _rows_from(pair_counts(theme_pairs)),
+            _rows_from(assessor_rows),
+            _country_rows(_rows_from(country_counts)),
+        ),
+        as_of=day,
+        generated_at=timezone.now(),
+    )
+
+
+def _rows_from(counts: Mapping[tuple[str, str], Counter[str]]) -> list[BreakdownRow]:
+    rows = [BreakdownRow(key, label, dict(counter)) for (key, label), counter in counts.items()]
+    return sorted(rows, key=lambda item: (-item.total, item.label))
+
+
+# Progress over time ---------------------------------------------------------
+
+
+def month_ends(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The last day of every month from `start`'s to `end`'s; `end` itself for the last."""
+    days = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
+        last = datetime.date(next_year, next_month, 1) - datetime.timedelta(days=1)
+        days.append(min(last, end))
+        year, month = next_year, next_month
+    return days
+
+
+def progress_period(filters: ReportFilters) -> tuple[datetime.date, datetime.date]:
+    """The months the progress page covers: `from` to `to`, or the last twelve months."""
+    end = filters.end or filters.as_of or timezone.localdate()
+    if filters.start:
+        start = filters.start
+    else:
+        year, month = end.year, end.month - (DEFAULT_PROGRESS_MONTHS - 1)
+        while month < 1:
+            year, month = year - 1, month + 12
+        start = datetime.date(year, month, 1)
+    return start, end
+
+
+@dataclass
+class ProgressMonth:
+    day: datetime.date
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def cells(self) -> list[int]:
+        return [self.counts.get(status, 0) for status in Status.values]
+
+
+def progress(filters: ReportFilters) -> list[ProgressMonth]:
+    """Headline status distribution at the end of each month of the period.
+
+    One query for the matching recommendations and one per month (at most
+    MAX_PROGRESS_MONTHS), whatever the number of recommendations.
+    """
+    start, end = progress_period(filters)
+    days = month_ends(start, end)
+    if len(days) > MAX_PROGRESS_MONTHS:
+        raise ValueError(
+            f"From and To cover {len(days)} months; choose at most {MAX_PROGRESS_MONTHS}."
+        )
+    issued = dict(_matching(filters).values_list("pk", "issued_on"))
+    months = []
+    for day in days:
+        ids = [pk for pk, issued_on in issued.items() if issued_on is None or issued_on <= day]
+        statuses = _keep_matching(filters, ids, statuses_as_of(day))
+        months.append(ProgressMonth(day, dict(Counter(s.headline for s in statuses.values()))))
+    return months
+
+
+# What changed between two days ------------------------------------------------
+
+
+@dataclass
+class ChangeRow:
+    recommendation: Recommendation
+    before: StatusAsOf
+    after: StatusAsOf
+    assessor_changes: list[tuple[Organisation, str, str]]
+
+
+def changes(filters: ReportFilters, start: datetime.date, end: datetime.date) -> list[ChangeRow]:
+    """Recommendations whose status changed between `start` and `end`. Four queries."""
+    matching_ids = set(_matching(filters).values_list("pk", flat=True))
+    found = [
+        change
+        for change in changes_between(start, end)
+        if change.recommendation_id in matching_ids
+        and (not filters.assessor or filters.assessor.pk in change.changed_assessors)
+        and (not filters.status or change.after.headline == filters.status)
+    ]
+    recommendations = Recommendation.objects.select_related("issued_by").in_bulk(
+        [change.recommendation_id for change in found]
+    )
+    assessor_ids = {pk for change in found for pk in change.changed_assessors}
+    assessors = Organisation.objects.in_bulk(list(assessor_ids))
+    return [
+        ChangeRow(
+            recommendation=recommendations[change.recommendation_id],
+            before=change.before,
+            after=change.after,
+            assessor_changes=[
+                (assessors[pk], old, new) for pk, (old, new) in change.changed_assessors.items()
+            ],
+        )
+        for change in found
+    ]
+
+
+# The filtered list ------------------------------------------------------------
+
+
+@dataclass
+class ListedRecommendation:
+    recommendation: Recommendation
+    headline: str
+    disputed: bool
+
+    @property
+    def headline_label(self) -> str:
+        return str(Status(self.headline).label)
+
+
+def recommendation_list(filters: ReportFilters) -> list[ListedRecommendation]:
+    """The matching recommendations with their status, now or as of a day. Two queries."""
+    if filters.as_of:
+        statuses = statuses_on(filters, filters.as_of)
+        rows = Recommendation.objects.filter(pk__in=list(statuses)).select_related("issued_by")
+        return [
+            ListedRecommendation(row, statuses[row.pk].headline, statuses[row.pk].disputed)
+            for row in rows.order_by("code")
+        ]
+    return [
+        ListedRecommendation(row, row.headline_status, row.disputed)
+        for row in current_recommendations(filters).select_related("issued_by").order_by("code")
+    ]
+
+
+def recommendation_count(filters: ReportFilters) -> int:
+    if filters.as_of:
+        return len(statuses_on(filters, filters.as_of))
+    return current_recommendations(filters).count()
+
+
+# One instrument ---------------------------------------------------------------
+
+
+@dataclass
+class LinkRow:
+    """A link shown on an instrument's page, with its recommendation's status then."""
+
+    link: ProvisionLink
+    status_label: str
+
+
+@dataclass
+class InstrumentPart:
+    instrument: Instrument
+    provisions: list[tuple[Provision, list[LinkRow]]]
+    whole_instrument_links: list[LinkRow]
+
+
+@dataclass
+class InstrumentReport:
+    instrument: Instrument
+    # The instrument itself first, then the laws a draft became.
+    parts: list[InstrumentPart]
+    as_of: datetime.date | None
+
+
+def instrument_report(instrument: Instrument, filters: ReportFilters) -> InstrumentReport:
+    """An instrument's provisions with the recommendations and concerns on each.
+
+    For a draft, the provisions of the law it became follow. Recommendations
+    not matching the filters are left out; concerns are always shown. Four
+    queries (five with an as-of day).
+    """
+    became = [
+        relation.target
+        for relation in InstrumentRelation.objects.filter(
+            subject=instrument, kind=RelationKind.BECAME
+        ).select_related("target")
+    ]
+    instruments = [instrument, *became]
+    matching = _matching(dataclasses.replace(filters, instrument=None))
+    if filters.status and not filters.as_of:
+        matching = matching.filter(headline_status=filters.status)
+    links = list(
+        ProvisionLink.objects.filter(instrument__in=instruments)
+        .filter(Q(recommendation__isnull=True) | Q(recommendation__in=matching))
+        .select_related("recommendation", "concern")
+        .order_by("key")
+    )
+    provisions = list(Provision.objects.filter(instrument__in=instruments).order_by("eid"))
+    statuses: dict[int, StatusAsOf] = {}
+    if filters.as_of:
+        ids = [link.recommendation_id for link in links if link.recommendation_id]
+        statuses = statuses_as_of(filters.as_of, recommendation_ids=ids)
+
+    def row(link: ProvisionLink) -> LinkRow | None:
+        if link.recommendation is None:
+            return LinkRow(link, "")
+        if not filters.as_of:
+            return LinkRow(link, link.recommendation.get_headline_status_display())
+        then = statuses.get(link.recommendation.pk, StatusAsOf(Status.NOT_ASSESSED, False, {}))
+        if filters.status and then.headline != filters.status:
+            return None
+        return LinkRow(link, str(then.headline.label))
+
+    by_provision: dict[int | None, list[LinkRow]] = defaultdict(list)
+    whole: dict[int, list[LinkRow]] = defaultdict(list)
+    for link in links:
+        shown = row(link)
+        if shown is None:
+            continue
+        if link.provision_id is None:
+            whole[link.instrument_id].append(shown)
+        else:
+            by_provision[link.provision_id].append(shown)
+    parts = [
+        InstrumentPart(
+            item,
+            [
+                (provision, by_provision[provision.pk])
+                for provision in provisions
+                if provision.instrument_id == item.pk
+            ],
+            whole[item.pk],
+        )
+        for item in instruments
+    ]
+    return InstrumentReport(instrument, parts, filters.as_of)
+
+
+# One recommendation -----------------------------------------------------------
+
+
+@dataclass
+class AssessorTimeline:
+    assessor: Organisation
+    assessments: list[StatusAssessment]
+    current: StatusAssessment | None
+
+
+def recommendation_report(
+    recommendation: Recommendation, as_of: datetime.date | None = None
+) -> tuple[list[ProvisionLink], list[AssessorTimeline], StatusAsOf | None]:
+    """Links and every assessor's published timeline of one recommendation. Three queries."""
+    links = list(
+        recommendation.provision_links.select_related("instrument", "provision").order_by(
+            "instrument__title", "provision__eid"
+        )
+    )
+    published = list(
+        StatusAssessment.objects.filter(
+            recommendation=recommendation, review_state=ReviewState.PUBLISHED
+        )
+        .select_related("assessor", "source", "corrects")
+        .order_by("assessor__name", "status_since", "reviewed_at", "pk")
+    )
+    current_ids = set(recommendation.current_assessments.values_list("assessment_id", flat=True))
+    timelines: dict[int, AssessorTimeline] = {}
+    for assessment in published:
+        timeline = timelines.setdefault(
+            assessment.assessor_id, AssessorTimeline(assessment.assessor, [], None)
+        )
+        timeline.assessments.append(assessment)
+        if assessment.pk in current_ids:
+            timeline.current = assessment
+    status_then = None
+    if as_of:
+        status_then = statuses_as_of(as_of, recommendation_ids=[recommendation.pk]).get(
+            recommendation.pk, StatusAsOf(Status.NOT_ASSESSED, False, {})
+        )
+    return links, list(timelines.values()), status_then
