@@ -1,0 +1,675 @@
+"""Realistic, reproducible synthetic data for measuring how the tracker scales.
+
+Recommendation number `i` is drawn from its own random stream (seeded with the
+seed and `i`), so a database grown from 1,000 to 10,000 recommendations holds
+exactly what one generated at 10,000 at once holds, and a benchmark can reuse
+a smaller size instead of starting again (the append-only tables cannot be
+emptied). A recommendation only reiterates one from an earlier block of
+`BLOCK` numbers, which is already stored whatever size the run started from.
+Extending a data set takes the seed it was made with; the number of
+assessments per recommendation applies to the recommendations added.
+
+Rows are written with bulk inserts, not one service call each: the services'
+per-row checks, locks and refreshes would take hours at a million assessments.
+Everything the services would have derived is derived here by the same code
+(`chain.record_hash`, `services.current_from_history`, `services.headline_from`),
+the database's constraints check every row, PostgreSQL's history triggers
+record every insert as they would for any other write, and `verify_history`
+proves the result consistent (tests/scale/test_synthetic.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import Model
+from django.utils import translation
+
+from instruments.choices import InstrumentKind, Jurisdiction, SourceKind
+from instruments.models import Instrument, Provision, Source
+from recommendations import chain
+from recommendations.choices import (
+    ASSESSABLE_STATUSES,
+    STATUS_RANK,
+    LinkRelation,
+    RecommendationKind,
+    ReviewState,
+    StateResponse,
+    Status,
+    Visibility,
+)
+from recommendations.models import (
+    Concern,
+    CurrentAssessment,
+    ProvisionLink,
+    Recommendation,
+    SdgTarget,
+    StatusAssessment,
+    Theme,
+)
+from recommendations.services import current_from_history, headline_from
+from tracker.choices import OrganisationKind
+from tracker.models import Organisation, User
+from tracker.roles import Role
+
+CODE_PREFIX = "SYN-"
+BLOCK = 1000
+# Recommendations written per transaction (a divisor of BLOCK). PostgreSQL's
+# history triggers open a subtransaction per row (their EXCEPTION blocks), and
+# inserting was measured to slow down with the number of them in one
+# transaction (0.2 ms a row at 2,000 assessments, 1.1 ms at 20,000): many
+# small transactions keep every row cheap.
+TRANSACTION_SIZE = 100
+ISSUERS = 6
+ASSESSORS = 5
+ADDRESSEES = 4
+INSTRUMENTS = 20
+PROVISIONS_PER_INSTRUMENT = 30
+THEMES = 12
+SOURCES = 20
+SDG_TARGETS = ("8.7", "8.8", "10.7", "16.2", "16.9", "5.2")
+# One concern for every this many recommendations, answered by them.
+RECOMMENDATIONS_PER_CONCERN = 50
+
+# Every synthetic date lies in this window, well before any "today" a run sees,
+# so no assessment holds from a future date.
+FIRST_ISSUE = datetime.date(2010, 1, 1)
+LAST_ISSUE = datetime.date(2019, 12, 31)
+LAST_STATUS = datetime.date(2023, 12, 31)
+# Corrections are reviewed after every ordinary assessment of their recommendation.
+CORRECTIONS_FROM = datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC)
+
+_SUBJECTS = (
+    "the registration of foreign citizens",
+    "exit visas for citizens travelling abroad",
+    "the residence permits of labour migrants",
+    "access to asylum procedures at the border",
+    "the detention of irregular migrants",
+    "the protection of victims of trafficking",
+    "the freedom of movement within the country",
+    "the naturalisation of stateless persons",
+    "the rights of migrant domestic workers",
+    "the return of refugees to their country of origin",
+)
+_ACTIONS = (
+    "Amend the law on",
+    "Repeal the provisions restricting",
+    "Bring into line with international standards the rules on",
+    "Ensure effective judicial review of decisions on",
+    "Adopt secondary legislation on",
+    "Consult civil society on the reform of",
+)
+_EVIDENCE = (
+    "The amending law was published in the official gazette.",
+    "The draft remains before parliament; no reading has been scheduled.",
+    "The ministry's order implements part of the recommendation.",
+    "Interviews with lawyers show the practice has not changed.",
+    "The government's report to the treaty body describes the new procedure.",
+    "Court decisions since the reform apply the new standard.",
+)
+_RETURN_NOTES = (
+    "The evidence does not mention the provision concerned; add a source.",
+    "The status is not supported by the cited document.",
+)
+_CORRECTION_REASONS = (
+    "The date from which the status holds was wrong.",
+    "The cited law was misread: it covers only part of the recommendation.",
+)
+
+
+@dataclass
+class GenerationReport:
+    """What one run wrote: the recommendations it added and the size it reached."""
+
+    recommendations_before: int
+    recommendations_after: int
+    assessments_written: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class _Reference:
+    """The shared rows every synthetic recommendation draws from, by id."""
+
+    issuers: list[int]
+    assessors: list[int]
+    monitors: dict[int, int]
+    reviewer: int
+    addressees: list[int]
+    themes: list[int]
+    sdg_targets: list[int]
+    sources: list[int]
+    provisions: list[tuple[int, int]]  # (instrument id, provision id)
+    instruments: list[int] = field(default_factory=list)
+
+
+def _organisation(slug: str, name: str, kind: str) -> int:
+    organisation, _ = Organisation.objects.get_or_create(
+        slug=slug, defaults={"name": name, "kind": kind, "country": "KZ"}
+    )
+    return organisation.pk
+
+
+def _account(username: str, role: Role, organisation_id: int | None) -> int:
+    account = User.objects.filter(username=username).first()
+    if account is None:
+        account = User(
+            username=username,
+            organisation_id=organisation_id,
+            is_staff=True,
+        )
+        # Synthetic accounts never sign in.
+        account.set_unusable_password()
+        account.save()
+        group = Group.objects.filter(name=role.value).first()
+        if group is not None:
+            account.groups.add(group)
+    return account.pk
+
+
+def _reference_rows() -> _Reference:
+    """Create (once) the organisations, accounts, instruments and vocabularies drawn from."""
+    issuers = [
+        _organisation(f"syn-issuer-{n}", f"Synthetic issuing body {n}", OrganisationKind.UN_BODY)
+        for n in range(1, ISSUERS + 1)
+    ]
+    assessors = [
+        _organisation(f"syn-assessor-{n}", f"Synthetic monitoring NGO {n}", OrganisationKind.NGO)
+        for n in range(1, ASSESSORS + 1)
+    ]
+    addressees = [
+        _organisation(f"syn-ministry-{n}", f"Synthetic ministry {n}", OrganisationKind.MINISTRY)
+        for n in range(1, ADDRESSEES + 1)
+    ]
+    monitors = {
+        assessor: _account(f"syn-monitor-{n}", Role.MONITOR, assessor)
+        for n, assessor in enumerate(assessors, start=1)
+    }
+    reviewer = _account("syn-reviewer", Role.EDITOR, None)
+    themes = [
+        Theme.objects.get_or_create(
+            slug=f"syn-theme-{n}", defaults={"name": f"Synthetic theme {n}"}
+        )[0].pk
+        for n in range(1, THEMES + 1)
+    ]
+    sdg_targets = [
+        SdgTarget.objects.get_or_create(code=code, defaults={"title": f"SDG target {code}"})[0].pk
+        for code in SDG_TARGETS
+    ]
+    sources = [
+        Source.objects.get_or_create(
+            key=f"syn-source-{n}",
+            defaults={
+                "title": f"Synthetic report {n}",
+                "kind": SourceKind.REPORT,
+                "published_on": FIRST_ISSUE + datetime.timedelta(days=120 * n),
+            },
+        )[0].pk
+        for n in range(1, SOURCES + 1)
+    ]
+    instruments = []
+    for n in range(1, INSTRUMENTS + 1):
+        instrument, created = Instrument.objects.get_or_create(
+            slug=f"syn-law-{n}",
+            defaults={
+                "title": f"Synthetic law {n} on migration",
+                "kind": InstrumentKind.LAW if n % 4 else InstrumentKind.CONVENTION,
+                "jurisdiction": Jurisdiction.NATIONAL if n % 4 else Jurisdiction.INTERNATIONAL,
+                "country": "KZ" if n % 4 else "",
+            },
+        )
+        if created:
+            Provision.objects.bulk_create(
+                Provision(
+                    instrument=instrument,
+                    eid=f"art_{article}",
+                    label=f"Article {article}",
+                    text=f"Text of article {article} of synthetic law {n}.",
+                )
+                for article in range(1, PROVISIONS_PER_INSTRUMENT + 1)
+            )
+        instruments.append(instrument.pk)
+    provisions = list(
+        Provision.objects.filter(instrument_id__in=instruments)
+        .order_by("instrument_id", "id")
+        .values_list("instrument_id", "id")
+    )
+    return _Reference(
+        issuers=issuers,
+        assessors=assessors,
+        monitors=monitors,
+        reviewer=reviewer,
+        addressees=addressees,
+        themes=themes,
+        sdg_targets=sdg_targets,
+        sources=sources,
+        provisions=provisions,
+        instruments=instruments,
+    )
+
+
+def m2m_through(model: type[Model], field_name: str) -> type[Model]:
+    """The table behind a many-to-many field, whose rows are written in bulk here."""
+    through: type[Model] = model._meta.get_field(field_name).remote_field.through  # type: ignore[union-attr]
+    return through
+
+
+def _code(number: int) -> str:
+    return f"{CODE_PREFIX}{number:07d}"
+
+
+def _day_between(rng: random.Random, start: datetime.date, end: datetime.date) -> datetime.date:
+    return start + datetime.timedelta(days=rng.randint(0, max((end - start).days, 0)))
+
+
+def _moment(day: datetime.date, rng: random.Random) -> datetime.datetime:
+    """A time on `day`, to the microsecond, as the database keeps it."""
+    return datetime.datetime(
+        day.year, day.month, day.day, tzinfo=datetime.UTC
+    ) + datetime.timedelta(
+        seconds=rng.randint(8 * 3600, 18 * 3600), microseconds=rng.randint(0, 999_999)
+    )
+
+
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+@dataclass
+class _Planned:
+    """One recommendation's rows before they are written."""
+
+    recommendation: Recommendation
+    reiterates_number: int | None
+    themes: list[int]
+    addressees: list[int]
+    sdg_targets: list[int]
+    links: list[ProvisionLink]
+    assessments: list[StatusAssessment]
+    # (index in `assessments` of the corrected one, the correction) pairs.
+    corrections: list[tuple[int, StatusAssessment]]
+    # Each assessor's current assessment, by assessor id.
+    current: dict[int, StatusAssessment] = field(default_factory=dict)
+
+
+def _derive_current(plan: _Planned) -> None:
+    """Each assessor's current assessment and the headline, by the services' own rules.
+
+    Computed before anything is written, so each recommendation is inserted
+    with its final headline. The rules order ties by id, which the rows do not
+    have yet: stand-in ids in the order of insertion (the order the database
+    will number them in) take their place, and are removed again.
+    """
+    ordinary = plan.assessments
+    corrections = [correction for _, correction in plan.corrections]
+    for stand_in, assessment in enumerate([*ordinary, *corrections], start=1):
+        assessment.pk = stand_in
+    for target_index, correction in plan.corrections:
+        correction.corrects_id = ordinary[target_index].pk
+    plan.current = current_from_history(
+        a for a in [*ordinary, *corrections] if a.review_state == ReviewState.PUBLISHED
+    )
+    headline, disputed = headline_from(a.status for a in plan.current.values())
+    plan.recommendation.headline_status = headline
+    plan.recommendation.disputed = disputed
+    for assessment in [*ordinary, *corrections]:
+        assessment.pk = None
+        assessment.corrects_id = None
+
+
+def _plan_assessments(
+    rng: random.Random,
+    reference: _Reference,
+    issued_on: datetime.date,
+    count: int,
+) -> tuple[list[StatusAssessment], list[tuple[int, StatusAssessment]]]:
+    if count == 0:
+        return [], []
+    assessors = rng.sample(reference.assessors, k=rng.choice((1, 1, 2, 2, 3)))
+    corrections_wanted = sum(1 for _ in range(count) if rng.random() < 0.08)
+    ordinary = max(count - corrections_wanted, 1)
+    corrections_wanted = count - ordinary
+    # Ordinary assessments follow each other in time, alternating assessors,
+    # each assessor's status wandering up (mostly) or down the scale.
+    span = (LAST_STATUS - issued_on).days
+    days = sorted(rng.randint(1, span) for _ in range(ordinary))
+    rank: dict[int, int] = {assessor: rng.randint(0, 1) for assessor in assessors}
+    ranked = [s for s in ASSESSABLE_STATUSES if s != Status.NO_LONGER_RELEVANT]
+    ranked.sort(key=lambda s: STATUS_RANK[s])
+    assessments = []
+    for index, offset in enumerate(days):
+        assessor = assessors[index % len(assessors)]
+        step = rng.choice((0, 1, 1, -1)) if index >= len(assessors) else 0
+        rank[assessor] = min(max(rank[assessor] + step, 0), len(ranked) - 1)
+        status: Status = ranked[rank[assessor]]
+        if rng.random() < 0.02:
+            status = Status.NO_LONGER_RELEVANT
+        status_since = issued_on + datetime.timedelta(days=offset)
+        # Distinct recording times: minutes apart, in the order of the timeline.
+        recorded_at = _moment(status_since, rng) + datetime.timedelta(minutes=index)
+        draw = rng.random()
+        state = (
+            ReviewState.DRAFT
+            if draw < 0.02
+            else ReviewState.SUBMITTED
+            if draw < 0.05
+            else ReviewState.RETURNED
+            if draw < 0.10
+            else ReviewState.PUBLISHED
+        )
+        if corrections_wanted and index == 0:
+            state = ReviewState.PUBLISHED  # something for the corrections to correct
+        assessments.append(
+            _assessment(rng, reference, assessor, status, status_since, recorded_at, state)
+        )
+    corrections = []
+    correctable = [
+        index
+        for index, assessment in enumerate(assessments)
+        if assessment.review_state in (ReviewState.PUBLISHED, ReviewState.RETURNED)
+    ]
+    for number in range(corrections_wanted):
+        target_index = rng.choice(correctable)
+        target = assessments[target_index]
+        recorded_at = CORRECTIONS_FROM + datetime.timedelta(
+            days=rng.randint(0, 200), minutes=number, microseconds=rng.randint(0, 999_999)
+        )
+        correction = _assessment(
+            rng,
+            reference,
+            target.assessor_id,
+            rng.choice(ranked),
+            target.status_since,
+            recorded_at,
+            ReviewState.PUBLISHED,
+        )
+        correction.correction_reason = rng.choice(_CORRECTION_REASONS)
+        corrections.append((target_index, correction))
+    return assessments, corrections
+
+
+def _assessment(
+    rng: random.Random,
+    reference: _Reference,
+    assessor: int,
+    status: str,
+    status_since: datetime.date,
+    recorded_at: datetime.datetime,
+    state: str,
+) -> StatusAssessment:
+    visibility_draw = rng.random()
+    assessment = StatusAssessment(
+        key=_uuid(rng),
+        assessor_id=assessor,
+        status=status,
+        status_since=status_since,
+        evidence=rng.choice(_EVIDENCE),
+        evidence_url=f"https://example.org/evidence/{rng.getrandbits(32):08x}"
+        if rng.random() < 0.3
+        else "",
+        source_id=rng.choice(reference.sources) if rng.random() < 0.5 else None,
+        visibility=(
+            Visibility.INTERNAL
+            if visibility_draw < 0.1
+            else Visibility.PARTNERS
+            if visibility_draw < 0.2
+            else Visibility.PUBLIC
+        ),
+        recorded_by_id=reference.monitors[assessor],
+        recorded_at=recorded_at,
+        review_state=state,
+    )
+    if state != ReviewState.DRAFT:
+        assessment.submitted_at = recorded_at + datetime.timedelta(hours=2)
+    if state in (ReviewState.PUBLISHED, ReviewState.RETURNED):
+        assessment.reviewed_by_id = reference.reviewer
+        assessment.reviewed_at = recorded_at + datetime.timedelta(days=1)
+    if state == ReviewState.RETURNED:
+        assessment.review_note = rng.choice(_RETURN_NOTES)
+    return assessment
+
+
+def _plan(number: int, seed: int, assessments: int, reference: _Reference) -> _Planned:
+    # Reproducible on purpose: the same seed must give the same data.
+    rng = random.Random(f"{seed}:{number}")  # noqa: S311
+    code = _code(number)
+    issued_on = _day_between(rng, FIRST_ISSUE, LAST_ISSUE)
+    subject = rng.choice(_SUBJECTS)
+    text = f"{rng.choice(_ACTIONS)} {subject} ({code})."
+    recommendation = Recommendation(
+        code=code,
+        kind=rng.choices(list(RecommendationKind.values), weights=(85, 5, 5, 5), k=1)[0],
+        text=text,
+        text_en=text,
+        issued_by_id=rng.choice(reference.issuers),
+        issued_on=issued_on,
+        source_id=rng.choice(reference.sources),
+        country=rng.choices(("KZ", "KG", "UZ", "TJ"), weights=(85, 5, 5, 5), k=1)[0],
+        follow_up_due=issued_on + datetime.timedelta(days=rng.randint(365, 1500))
+        if rng.random() < 0.6
+        else None,
+        state_response=rng.choice(list(StateResponse.values)),
+    )
+    block_start = (number - 1) // BLOCK * BLOCK
+    reiterates_number = rng.randint(1, block_start) if block_start and rng.random() < 0.05 else None
+    links = []
+    seen: set[tuple[int, int | None, str]] = set()
+    for link_number in range(1, rng.randint(1, 4) + 1):
+        instrument_id, provision_id = rng.choice(reference.provisions)
+        target: int | None = provision_id if rng.random() < 0.8 else None
+        relation = rng.choice(list(LinkRelation.values))
+        identity = (instrument_id, target, relation)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        links.append(
+            ProvisionLink(
+                key=f"{code.lower()}-link-{link_number}",
+                instrument_id=instrument_id,
+                provision_id=target,
+                relation=relation,
+            )
+        )
+    ordinary, corrections = _plan_assessments(rng, reference, issued_on, assessments)
+    return _Planned(
+        recommendation=recommendation,
+        reiterates_number=reiterates_number,
+        themes=rng.sample(reference.themes, k=rng.randint(1, 3)),
+        addressees=rng.sample(reference.addressees, k=rng.randint(1, 2)),
+        sdg_targets=rng.sample(reference.sdg_targets, k=rng.randint(0, 2)),
+        links=links,
+        assessments=ordinary,
+        corrections=corrections,
+    )
+
+
+def _chain(published: Sequence[StatusAssessment], after: tuple[int, str]) -> tuple[int, str]:
+    """Chain `published` (in publication order) after position and hash `after`."""
+    position, previous_hash = after
+    for assessment in published:
+        position += 1
+        assessment.chain_position = position
+        assessment.previous_hash = previous_hash
+        assessment.record_hash = chain.record_hash(assessment)
+        previous_hash = assessment.record_hash
+    return position, previous_hash
+
+
+def _write_block(numbers: range, seed: int, assessments: int, reference: _Reference) -> int:
+    """Write the recommendations numbered `numbers` and everything hanging off them."""
+    plans = [_plan(number, seed, assessments, reference) for number in numbers]
+    reiterated = {
+        _code(plan.reiterates_number) for plan in plans if plan.reiterates_number is not None
+    }
+    reiterated_ids = dict(
+        Recommendation.objects.filter(code__in=reiterated).values_list("code", "pk")
+    )
+    for plan in plans:
+        if plan.reiterates_number is not None:
+            plan.recommendation.reiterates_id = reiterated_ids[_code(plan.reiterates_number)]
+    for plan in plans:
+        _derive_current(plan)
+    Recommendation.objects.bulk_create([plan.recommendation for plan in plans])
+
+    through = m2m_through(Recommendation, "themes")
+    through._default_manager.bulk_create(
+        through(recommendation_id=plan.recommendation.pk, theme_id=theme)
+        for plan in plans
+        for theme in plan.themes
+    )
+    addressed = m2m_through(Recommendation, "addressed_to")
+    addressed._default_manager.bulk_create(
+        addressed(recommendation_id=plan.recommendation.pk, organisation_id=organisation)
+        for plan in plans
+        for organisation in plan.addressees
+    )
+    targets = m2m_through(Recommendation, "sdg_targets")
+    targets._default_manager.bulk_create(
+        targets(recommendation_id=plan.recommendation.pk, sdgtarget_id=target)
+        for plan in plans
+        for target in plan.sdg_targets
+    )
+    for plan in plans:
+        for link in plan.links:
+            link.recommendation_id = plan.recommendation.pk
+    ProvisionLink.objects.bulk_create([link for plan in plans for link in plan.links])
+    _write_concerns(plans)
+
+    # Ordinary assessments first (their hashes need no ids), then the
+    # corrections, which name the ids the first insert returned.
+    chain_ends: dict[int, tuple[int, str]] = {}
+    for plan in plans:
+        for assessment in plan.assessments:
+            assessment.recommendation_id = plan.recommendation.pk
+        published = sorted(
+            (a for a in plan.assessments if a.review_state == ReviewState.PUBLISHED),
+            key=lambda a: a.reviewed_at or a.recorded_at,
+        )
+        chain_ends[plan.recommendation.pk] = _chain(published, (0, chain.GENESIS_HASH))
+    StatusAssessment.objects.bulk_create(
+        [a for plan in plans for a in plan.assessments], batch_size=5000
+    )
+    for plan in plans:
+        for target_index, correction in plan.corrections:
+            correction.recommendation_id = plan.recommendation.pk
+            correction.corrects_id = plan.assessments[target_index].pk
+        corrections = sorted(
+            (correction for _, correction in plan.corrections),
+            key=lambda a: a.reviewed_at or a.recorded_at,
+        )
+        _chain(corrections, chain_ends[plan.recommendation.pk])
+    StatusAssessment.objects.bulk_create(
+        [correction for plan in plans for _, correction in plan.corrections], batch_size=5000
+    )
+
+    CurrentAssessment.objects.bulk_create(
+        [
+            CurrentAssessment(
+                recommendation_id=plan.recommendation.pk,
+                assessor_id=assessor_id,
+                assessment_id=assessment.pk,
+                status=assessment.status,
+                status_since=assessment.status_since,
+            )
+            for plan in plans
+            for assessor_id, assessment in plan.current.items()
+        ],
+        batch_size=5000,
+    )
+    return sum(len(plan.assessments) + len(plan.corrections) for plan in plans)
+
+
+def _write_concerns(plans: list[_Planned]) -> None:
+    concerns = []
+    answered = []
+    for plan in plans:
+        number = int(plan.recommendation.code.removeprefix(CODE_PREFIX))
+        if number % RECOMMENDATIONS_PER_CONCERN:
+            continue
+        code = f"SYN-C-{number // RECOMMENDATIONS_PER_CONCERN:06d}"
+        text = f"Concern about {plan.recommendation.text[:-1].split(' ', 3)[-1]}."
+        concerns.append(
+            Concern(
+                code=code,
+                text=text,
+                text_en=text,
+                raised_by_id=plan.recommendation.issued_by_id,
+                raised_on=plan.recommendation.issued_on,
+                country=plan.recommendation.country,
+            )
+        )
+        answered.append(
+            [
+                p.recommendation.pk
+                for p in plans
+                if number - RECOMMENDATIONS_PER_CONCERN
+                < int(p.recommendation.code.removeprefix(CODE_PREFIX))
+                <= number
+            ]
+        )
+    Concern.objects.bulk_create(concerns)
+    through = m2m_through(Concern, "answered_by")
+    through._default_manager.bulk_create(
+        through(concern_id=concern.pk, recommendation_id=recommendation_id)
+        for concern, recommendation_ids in zip(concerns, answered, strict=True)
+        for recommendation_id in recommendation_ids
+    )
+
+
+def synthetic_count() -> int:
+    """How many synthetic recommendations the database holds."""
+    return Recommendation.objects.filter(code__startswith=CODE_PREFIX).count()
+
+
+Progress = Callable[[int, int], None]
+
+
+def synthetic_generate(
+    *,
+    recommendations: int,
+    assessments_per_recommendation: int,
+    seed: int,
+    progress: Progress | None = None,
+) -> GenerationReport:
+    """Grow the synthetic data set to `recommendations` recommendations.
+
+    Those already there (numbered from 1, by an earlier run with the same seed)
+    are kept; each new one gets `assessments_per_recommendation` assessments,
+    some of them corrections, returns, drafts and submissions. Each block of
+    `TRANSACTION_SIZE` recommendations is one transaction, so an interrupted
+    run leaves whole groups and can be resumed.
+    """
+    if recommendations < 0:
+        raise ValueError("recommendations: give a number of recommendations, 0 or more.")
+    if assessments_per_recommendation < 0:
+        raise ValueError("assessments_per_recommendation: give 0 or more.")
+    before = synthetic_count()
+    report = GenerationReport(recommendations_before=before, recommendations_after=before)
+    if before >= recommendations:
+        return report
+    started = datetime.datetime.now(datetime.UTC)
+    with translation.override("en"):
+        with transaction.atomic():
+            reference = _reference_rows()
+        number = before + 1
+        while number <= recommendations:
+            block_end = min(
+                (number - 1) // TRANSACTION_SIZE * TRANSACTION_SIZE + TRANSACTION_SIZE,
+                recommendations,
+            )
+            with transaction.atomic():
+                report.assessments_written += _write_block(
+                    range(number, block_end + 1), seed, assessments_per_recommendation, reference
+                )
+            report.recommendations_after = block_end
+            if progress is not None:
+                progress(block_end - before, recommendations - before)
+            number = block_end + 1
+    report.seconds = (datetime.datetime.now(datetime.UTC) - started).total_seconds()
+    return report

@@ -1,0 +1,194 @@
+"""The benchmark: outputs compared before timing, aggregates checked against plain SQL."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import override_settings
+
+from recommendations import reports
+from recommendations.selectors import statuses_as_of
+from recommendations.services import headline_from
+from recommendations.synthetic import synthetic_generate
+from tracker.benchmarking.runner import (
+    BENCHMARK_URLCONF,
+    Comparison,
+    RunOptions,
+    canonical,
+    first_difference,
+    list_page_comparison,
+    overview_comparison,
+    reader_client,
+)
+
+ONCE = RunOptions(repetitions=1, budget_seconds=0.1, server=False)
+
+
+def test_it_names_where_two_documents_first_differ() -> None:
+    ours = {"results": [{"code": "A", "themes": ["x", "y"]}]}
+    theirs = {"results": [{"code": "A", "themes": ["x", "z"]}]}
+
+    assert first_difference(ours, ours) is None
+    assert first_difference(ours, theirs) == ".results[0].themes[1]: 'y' against 'z'"
+    assert first_difference([1], [1, 2]) == ": 1 items against 2"
+
+
+def test_it_counts_one_instant_written_two_ways_as_equal() -> None:
+    python_wrote = {"at": "2024-01-02T12:00:00.120000+05:00"}
+    postgres_wrote = {"at": "2024-01-02T07:00:00.12Z"}
+
+    assert canonical(python_wrote) == canonical(postgres_wrote)
+    assert canonical({"at": "2024-01-02T12:00:00.13+05:00"}) != canonical(python_wrote)
+
+
+def test_it_reports_a_variant_whose_output_differs_instead_of_timing_it() -> None:
+    timed_runs = []
+    comparison = Comparison(ONCE)
+
+    comparison.add("wrong", {"total": 3}, lambda: {"total": 4}, lambda: timed_runs.append(1))
+    comparison.add("right", {"total": 3}, lambda: {"total": 3}, lambda: timed_runs.append(1))
+
+    assert comparison.results["wrong"] == {
+        "status": "not measured: output differs from ours at .total: 3 against 4"
+    }
+    assert comparison.results["right"]["output_equal_to_ours"] is True
+    assert comparison.results["right"]["repetitions"] == 1
+    assert len(timed_runs) == 2  # the right one only: one warm-up, one timed run
+
+
+@pytest.mark.django_db
+def test_it_refuses_sizes_that_are_not_numbers(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="--sizes"):
+        call_command("benchmark", sizes="1000,lots", json_path=str(tmp_path / "out.json"))
+    assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_it_finds_the_floor_and_both_drf_variants_equal_to_the_api_list_page() -> None:
+    synthetic_generate(recommendations=130, assessments_per_recommendation=4, seed=5)
+
+    with override_settings(ROOT_URLCONF=BENCHMARK_URLCONF, ALLOWED_HOSTS=["testserver"]):
+        results = list_page_comparison(reader_client(), ONCE)
+
+    for variant in ("ours", "floor", "plain_drf", "tuned_drf"):
+        assert results[variant].get("output_equal_to_ours") is True, (variant, results[variant])
+    # A constant number of queries for ours and the tuned variant; one per row and relation
+    # for the plain one.
+    assert results["ours"]["queries"] <= 12
+    assert results["plain_drf"]["queries"] > 100
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_it_checks_the_overview_aggregates_against_plain_sql() -> None:
+    synthetic_generate(recommendations=130, assessments_per_recommendation=4, seed=6)
+
+    with override_settings(ROOT_URLCONF=BENCHMARK_URLCONF, ALLOWED_HOSTS=["testserver"]):
+        results = overview_comparison(reader_client(), ONCE)
+
+    for variant in ("ours", "floor", "plain_drf", "tuned_drf"):
+        assert results[variant].get("output_equal_to_ours") is True, (variant, results[variant])
+
+
+# Each assessor's standing assessment on a day, in plain SQL: the latest
+# published one holding from that day or before that no published correction
+# replaces.
+STANDING_SQL = """
+SELECT DISTINCT ON (a.recommendation_id, a.assessor_id)
+    a.recommendation_id, a.assessor_id, a.status
+FROM recommendations_statusassessment a
+WHERE a.review_state = 'published' AND a.status_since <= %s
+  AND NOT EXISTS (
+      SELECT 1 FROM recommendations_statusassessment c
+      WHERE c.corrects_id = a.id AND c.review_state = 'published')
+ORDER BY a.recommendation_id, a.assessor_id, a.status_since DESC, a.reviewed_at DESC, a.id DESC
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_it_checks_the_as_of_statuses_and_counts_against_plain_sql() -> None:
+    synthetic_generate(recommendations=130, assessments_per_recommendation=6, seed=7)
+    day = datetime.date(2018, 6, 30)
+
+    with connection.cursor() as cursor:
+        cursor.execute(STANDING_SQL, [day])
+        rows = cursor.fetchall()
+    expected: dict[int, dict[int, str]] = {}
+    for recommendation_id, assessor_id, status in rows:
+        expected.setdefault(recommendation_id, {})[assessor_id] = status
+    found = statuses_as_of(day)
+
+    assert rows
+    assert {pk: dict(s.by_assessor) for pk, s in found.items()} == expected
+    headline_counts = Counter(headline_from(by.values())[0] for by in expected.values())
+    overview = reports.overview(reports.ReportFilters(as_of=day))
+    assert {
+        status: n for status, n in overview.by_status.items() if n and status != "not_assessed"
+    } == dict(headline_counts)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_writes_every_figure_and_the_ratios_to_json(tmp_path: Path) -> None:
+    output = tmp_path / "benchmark.json"
+
+    call_command(
+        "benchmark",
+        sizes="40,80",
+        json_path=str(output),
+        assessments_per_recommendation=3,
+        repetitions=1,
+        budget_seconds=0.1,
+        writers=2,
+        writes_per_writer=5,
+    )
+
+    document = json.loads(output.read_text())
+    assert document["sizes"] == [40, 80]
+    ratios = document["ratios"]
+    assert ratios["size"] == 80
+    for name in (
+        "list_page_over_floor",
+        "baseline_over_list_page",
+        "tuned_drf_over_list_page",
+        "overview_over_floor",
+    ):
+        assert ratios[name] is not None and ratios[name] > 0, name
+    created = document["results"]["80"]["api"]["create_assessments"]
+    assert (created["sent"], created["stored"], created["lost"]) == (10, 10, 0)
+    assert document["results"]["80"]["api"]["feed"]["full_walk"]["events"] > 0
+    assert document["scaling"]["list_page.ours"]["flat"] is True
+
+
+@pytest.mark.django_db
+def test_it_measures_what_it_can_and_names_what_it_could_not(tmp_path: Path) -> None:
+    output = tmp_path / "benchmark.json"
+
+    call_command(
+        "benchmark",
+        sizes="20",
+        json_path=str(output),
+        assessments_per_recommendation=2,
+        repetitions=1,
+        budget_seconds=0.1,
+        no_server=True,
+        allow_sqlite=True,
+    )
+
+    results = json.loads(output.read_text())["results"]["20"]
+    assert results["recommendations"] == 20
+    assert results["list_page"]["ours"]["output_equal_to_ours"] is True
+    assert results["list_page"]["tuned_drf"]["output_equal_to_ours"] is True
+    assert results["api"]["create_assessments"] == {"status": "not measured: --no-server given"}
+    if connection.vendor != "postgresql":
+        assert results["list_page"]["floor"] == {
+            "status": "not measured: the floor is PostgreSQL's own SQL"
+        }

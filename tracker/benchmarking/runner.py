@@ -1,0 +1,594 @@
+"""The measurements of one data size, and the summary of a whole run.
+
+Latency is measured in-process through Django's test client, which runs the
+full middleware stack (sessions, authentication, locale, history context)
+without a network. Assessment creation, which must survive concurrency, is
+measured against a real gunicorn server with several client threads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from recommendations import exports, reports
+from recommendations.models import Recommendation, StatusAssessment
+from recommendations.synthetic import CODE_PREFIX, synthetic_generate
+from tracker.benchmarking import floor
+from tracker.benchmarking.measure import Timing, peak_memory, timed
+from tracker.models import Organisation, User
+from tracker.roles import Role
+from tracker.services import api_key_issue
+
+BENCHMARK_URLCONF = "tracker.benchmarking.urls"
+READER = "syn-benchmark-reader"
+WRITER = "syn-benchmark-writer"
+EXPORT_ROWS = 10_000
+FLOOR_NEEDS_POSTGRES = "the floor is PostgreSQL's own SQL"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What one benchmark run does at every size."""
+
+    assessments_per_recommendation: int = 10
+    seed: int = 1
+    repetitions: int = 30
+    budget_seconds: float = 20.0
+    writers: int = 4
+    writes_per_writer: int = 50
+    server: bool = True
+    # A full walk of a large feed takes minutes at the rates measured; the
+    # rate is steady long before this many events.
+    feed_walk_events: int = 20_000
+
+
+def not_measured(reason: str) -> dict[str, str]:
+    return {"status": f"not measured: {reason}"}
+
+
+_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def canonical(value: Any) -> Any:
+    """`value` with every timestamp as an instant.
+
+    PostgreSQL writes 12:00:00.12+05:00 where Python writes 12:00:00.120000+05:00:
+    the same instant, which the comparison must not count as a difference.
+    """
+    if isinstance(value, dict):
+        return {key: canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    if isinstance(value, str) and _MOMENT.match(value):
+        return datetime.datetime.fromisoformat(value)
+    return value
+
+
+def first_difference(ours: Any, theirs: Any, path: str = "") -> str | None:
+    """Where two JSON documents first differ, or None when they are equal."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        for key in sorted(set(ours) | set(theirs), key=str):
+            found = first_difference(ours.get(key), theirs.get(key), f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(ours, list) and isinstance(theirs, list):
+        if len(ours) != len(theirs):
+            return f"{path}: {len(ours)} items against {len(theirs)}"
+        for index, (mine, other) in enumerate(zip(ours, theirs, strict=True)):
+            found = first_difference(mine, other, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    return None if ours == theirs else f"{path}: {ours!r} against {theirs!r}"
+
+
+def _account(username: str, *, superuser: bool, organisation: Organisation | None) -> User:
+    account = User.objects.filter(username=username).first()
+    if account is None:
+        account = User(
+            username=username,
+            is_staff=True,
+            is_superuser=superuser,
+            organisation=organisation,
+        )
+        account.set_unusable_password()
+        account.save()
+    return account
+
+
+def reader_client() -> Client:
+    """A test client signed in as the benchmark's superuser, who may read everything."""
+    client = Client()
+    client.force_login(_account(READER, superuser=True, organisation=None))
+    return client
+
+
+def overview_numbers(overview: reports.Overview) -> dict[str, Any]:
+    """The overview's numbers in the shape the floor and the variants give them."""
+    return {
+        "total": overview.total,
+        "by_status": {status: n for status, n in overview.by_status.items() if n},
+        "disputed": overview.disputed,
+        "overdue": overview.overdue,
+        "breakdowns": {
+            breakdown.slug: {
+                row.key: {status: n for status, n in row.counts.items() if n}
+                for row in breakdown.rows
+            }
+            for breakdown in overview.breakdowns
+        },
+    }
+
+
+def _overview_from_json(received: Any) -> dict[str, Any]:
+    document: dict[str, Any] = dict(received)
+    document["by_status"] = {s: n for s, n in (document.get("by_status") or {}).items() if n}
+    document["breakdowns"] = {
+        name: {key: dict(counts) for key, counts in (rows or {}).items()}
+        for name, rows in (document.get("breakdowns") or {}).items()
+    }
+    return document
+
+
+class Comparison:
+    """Variants of one answer, each checked equal to ours and then timed."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.results: dict[str, Any] = {}
+
+    def add(
+        self, name: str, ours: Any, produce: Callable[[], Any], action: Callable[[], object]
+    ) -> Timing | None:
+        try:
+            theirs = produce()
+        except Exception as error:  # a broken variant is reported, not fatal
+            self.results[name] = not_measured(f"{type(error).__name__}: {error}")
+            return None
+        difference = first_difference(canonical(ours), canonical(theirs))
+        if difference is not None:
+            self.results[name] = not_measured(f"output differs from ours at {difference}")
+            return None
+        timing = timed(
+            action,
+            repetitions=self.options.repetitions,
+            budget_seconds=self.options.budget_seconds,
+        )
+        self.results[name] = {"output_equal_to_ours": True, **timing.as_dict()}
+        return timing
+
+
+def _json(client: Client, path: str) -> Any:
+    response = client.get(path)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {path} answered {response.status_code}")
+    return json.loads(response.content)
+
+
+def _get(client: Client, path: str) -> Callable[[], object]:
+    def action() -> object:
+        response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} answered {response.status_code}")
+        return response
+
+    return action
+
+
+def list_page_comparison(client: Client, options: RunOptions) -> dict[str, Any]:
+    """Ours, the floor, the plain and the tuned DRF viewsets on the first page of 100."""
+    ours_path = "/api/v1/recommendations/?page_size=100"
+    ours = _json(client, ours_path)["results"]
+    comparison = Comparison(options)
+    comparison.add("ours", ours, lambda: ours, _get(client, ours_path))
+    if connection.vendor == "postgresql":
+        comparison.add(
+            "floor",
+            ours,
+            lambda: floor.parsed(floor.list_page(size=100)),
+            lambda: floor.list_page(size=100),
+        )
+    else:
+        comparison.results["floor"] = not_measured(FLOOR_NEEDS_POSTGRES)
+    for name in ("plain", "tuned"):
+        path = f"/benchmark/{name}/recommendations/"
+        comparison.add(
+            f"{name}_drf",
+            ours,
+            lambda path=path: _json(client, path)["results"],  # type: ignore[misc]
+            _get(client, path),
+        )
+    return comparison.results
+
+
+def overview_comparison(client: Client, options: RunOptions) -> dict[str, Any]:
+    """Ours (the reports' overview numbers), the floor and the two DRF variants."""
+    everything = reports.ReportFilters()
+    ours = overview_numbers(reports.overview(everything))
+    today = timezone.localdate()
+    comparison = Comparison(options)
+    comparison.add("ours", ours, lambda: ours, lambda: reports.overview(everything))
+    if connection.vendor == "postgresql":
+        comparison.add(
+            "floor",
+            ours,
+            lambda: _overview_from_json(floor.parsed(floor.overview(today=today))),
+            lambda: floor.overview(today=today),
+        )
+    else:
+        comparison.results["floor"] = not_measured(FLOOR_NEEDS_POSTGRES)
+    for name in ("plain", "tuned"):
+        path = f"/benchmark/{name}/overview/"
+        comparison.add(
+            f"{name}_drf",
+            ours,
+            lambda path=path: _overview_from_json(_json(client, path)),  # type: ignore[misc]
+            _get(client, path),
+        )
+    return comparison.results
+
+
+def _http(client: Client, path: str, options: RunOptions) -> dict[str, Any]:
+    try:
+        return timed(
+            _get(client, path),
+            repetitions=options.repetitions,
+            budget_seconds=options.budget_seconds,
+        ).as_dict()
+    except Exception as error:
+        return not_measured(f"{type(error).__name__}: {error}")
+
+
+def feed_measurements(client: Client, options: RunOptions) -> dict[str, Any]:
+    """A full walk of the change feed (events per second) and an incremental sync of 100."""
+    if connection.vendor != "postgresql":
+        return not_measured("the change feed needs PostgreSQL")
+    try:
+        events = 0
+        after = ""
+        began = time.perf_counter()
+        pages = 0
+        while True:
+            page = _json(client, f"/api/v1/changes/?limit=500&after={after}")
+            events += len(page["results"])
+            pages += 1
+            after = page["next"] or ""
+            if not page["has_more"] or events >= options.feed_walk_events:
+                break
+        seconds = time.perf_counter() - began
+    except Exception as error:
+        return not_measured(f"{type(error).__name__}: {error}")
+    return {
+        "full_walk": {
+            "events": events,
+            "complete": not page["has_more"],
+            "pages": pages,
+            "seconds": round(seconds, 3),
+            "events_per_second": round(events / seconds, 1) if seconds else None,
+        },
+        "incremental_sync_100": _incremental_sync(client, options),
+    }
+
+
+def _incremental_sync(client: Client, options: RunOptions) -> dict[str, Any]:
+    """A partner that synced up to 100 changes ago fetches the rest: one page of 100."""
+    from tracker.feed import encode_cursor
+    from tracker.models import Change
+
+    before_last = Change.objects.order_by("-txid", "-id").values_list("txid", "id")[100:101]
+    if not before_last:
+        return not_measured("fewer than 101 changes in the feed")
+    txid, change_id = before_last[0]
+    path = f"/api/v1/changes/?limit=100&after={encode_cursor(txid, change_id)}"
+    if len(_json(client, path)["results"]) != 100:
+        return not_measured("the feed did not return the 100 latest changes")
+    return timed(
+        _get(client, path), repetitions=options.repetitions, budget_seconds=options.budget_seconds
+    ).as_dict()
+
+
+def export_measurement() -> dict[str, Any]:
+    """The list export as XLSX over about EXPORT_ROWS recommendations: time and peak memory."""
+    total = Recommendation.objects.count()
+    filters, chosen = reports.ReportFilters(), total
+    if total > EXPORT_ROWS:
+        # One issuing body's recommendations: a sixth of the synthetic ones.
+        issuer = Organisation.objects.filter(slug="syn-issuer-1").first()
+        if issuer is not None:
+            filters = reports.ReportFilters(issued_by=issuer)
+            chosen = Recommendation.objects.filter(issued_by=issuer).count()
+    content, seconds, peak = peak_memory(
+        lambda: exports.render(exports.build_document("list", filters), "xlsx")
+    )
+    return {
+        "rows": chosen,
+        "seconds": round(seconds, 3),
+        "bytes": len(content),
+        "peak_python_memory_bytes": peak,
+        "peak_bytes_per_row": round(peak / max(chosen, 1), 1),
+        "streaming": False,
+    }
+
+
+def _database_url() -> str:
+    database = connection.settings_dict
+    credentials = database["USER"] or ""
+    if database.get("PASSWORD"):
+        credentials += f":{database['PASSWORD']}"
+    host = database.get("HOST") or "127.0.0.1"
+    port = database.get("PORT") or 5432
+    return f"postgres://{credentials}@{host}:{port}/{database['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def creation_measurement(options: RunOptions) -> dict[str, Any]:
+    """Assessments per second through gunicorn with concurrent clients, and none lost."""
+    if not options.server:
+        return not_measured("--no-server given")
+    if connection.vendor != "postgresql":
+        return not_measured("the benchmark's server runs against PostgreSQL only")
+    organisation = Organisation.objects.get(slug="syn-assessor-1")
+    writer = _account(WRITER, superuser=False, organisation=organisation)
+    writer.groups.add(Group.objects.get(name=Role.PARTNER.value))
+    _, raw_key = api_key_issue(
+        user=writer, name=f"benchmark {uuid.uuid4().hex[:8]}", may_write_assessments=True
+    )
+    codes = list(
+        Recommendation.objects.filter(code__startswith=CODE_PREFIX)
+        .order_by("code")
+        .values_list("code", flat=True)[: options.writers * options.writes_per_writer]
+    )
+    if not codes:
+        return not_measured("no synthetic recommendations to assess")
+    marker = f"benchmark run {uuid.uuid4()}"
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        # As in production, but over plain HTTP on the loopback.
+        "DEBUG": "false",
+        "SECRET_KEY": f"benchmark-{uuid.uuid4().hex}{uuid.uuid4().hex}",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+    }
+    server = subprocess.Popen(  # noqa: S603 (fixed arguments)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "tracker.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        cwd=settings.BASE_DIR,
+        env=environment,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base, server)
+        answers: list[int] = []
+        lock = threading.Lock()
+
+        def write(writer_number: int) -> None:
+            for n in range(options.writes_per_writer):
+                code = codes[(writer_number * options.writes_per_writer + n) % len(codes)]
+                status = _post_assessment(base, raw_key, code, f"{marker} {writer_number}.{n}")
+                with lock:
+                    answers.append(status)
+
+        threads = [
+            threading.Thread(target=write, args=(number,)) for number in range(options.writers)
+        ]
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - began
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    sent = options.writers * options.writes_per_writer
+    stored = StatusAssessment.objects.filter(evidence__startswith=marker).count()
+    created = sum(1 for status in answers if status == 201)
+    return {
+        "server": "gunicorn, 2 workers x 4 threads",
+        "clients": options.writers,
+        "sent": sent,
+        "answered_201": created,
+        "stored": stored,
+        "lost": sent - stored,
+        "seconds": round(seconds, 3),
+        "per_second": round(stored / seconds, 1) if seconds else None,
+    }
+
+
+def _wait_for(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("the benchmark server stopped at start-up")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2):  # noqa: S310
+                return
+        except urllib.error.HTTPError:
+            return  # it answers; health may be degraded (no broker) but it serves
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the benchmark server did not start within 30 s")
+
+
+def _post_assessment(base: str, key: str, code: str, evidence: str) -> int:
+    body = json.dumps(
+        {
+            "recommendation": code,
+            "status": "partially_implemented",
+            "status_since": "2023-06-30",
+            "evidence": evidence,
+        }
+    ).encode()
+    request = urllib.request.Request(  # noqa: S310 (our own local server)
+        f"{base}/api/v1/assessments/",
+        data=body,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {key}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": str(uuid.uuid4()),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def run_size(size: int, options: RunOptions, log: Callable[[str], None]) -> dict[str, Any]:
+    """Generate (or reuse) `size` recommendations, then take every measurement."""
+    log(f"size {size}: generating")
+    generation = synthetic_generate(
+        recommendations=size,
+        assessments_per_recommendation=options.assessments_per_recommendation,
+        seed=options.seed,
+    )
+    held = Recommendation.objects.count()
+    if held > size:
+        # Synthetic data can only grow: a smaller size is measured on what is there.
+        log(f"size {size}: the database already holds {held} recommendations; measuring those")
+    result: dict[str, Any] = {
+        "recommendations": held,
+        "assessments": StatusAssessment.objects.count(),
+        "generation": {
+            "added_recommendations": generation.recommendations_after
+            - generation.recommendations_before,
+            "assessments_written": generation.assessments_written,
+            "seconds": round(generation.seconds, 2),
+        },
+    }
+    # The test client's requests come from "testserver", as under the test
+    # runner; DEBUG off, as in production (no query log, no debug pages).
+    with override_settings(
+        ROOT_URLCONF=BENCHMARK_URLCONF,
+        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+        DEBUG=False,
+    ):
+        client = reader_client()
+        log(f"size {size}: list page")
+        result["list_page"] = list_page_comparison(client, options)
+        log(f"size {size}: overview")
+        result["overview"] = overview_comparison(client, options)
+        middle = (
+            Recommendation.objects.order_by("code").values_list("code", flat=True)[
+                result["recommendations"] // 2
+            ]
+            if result["recommendations"]
+            else ""
+        )
+        log(f"size {size}: API")
+        result["api"] = {
+            "one_recommendation": _http(client, f"/api/v1/recommendations/{middle}/", options),
+            "feed": feed_measurements(client, options),
+        }
+        log(f"size {size}: reports and admin")
+        as_of = datetime.date(2020, 6, 30)
+        result["reports"] = {
+            "overview_page": _http(client, "/reports/", options),
+            "as_of_page": _http(client, f"/reports/?as_of={as_of.isoformat()}", options),
+            "between_dates_page": _http(
+                client, "/reports/changes/?from=2019-01-01&to=2021-12-31", options
+            ),
+            "xlsx_export": export_measurement(),
+        }
+        result["admin"] = {
+            "recommendation_changelist": _http(
+                client, "/admin/recommendations/recommendation/", options
+            ),
+        }
+    log(f"size {size}: assessment creation")
+    result["api"]["create_assessments"] = creation_measurement(options)
+    return result
+
+
+def _median(section: dict[str, Any], name: str) -> float | None:
+    entry = section.get(name) or {}
+    value = entry.get("median_ms")
+    return float(value) if value is not None else None
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return round(numerator / denominator, 2)
+
+
+def ratios(largest: dict[str, Any]) -> dict[str, Any]:
+    """The comparisons the issue asks for, at the largest size run."""
+    listing, overview = largest["list_page"], largest["overview"]
+    ours = _median(listing, "ours")
+    overview_page = (largest["reports"].get("overview_page") or {}).get("median_ms")
+    return {
+        "size": largest["recommendations"],
+        "list_page_over_floor": _ratio(ours, _median(listing, "floor")),
+        "baseline_over_list_page": _ratio(_median(listing, "plain_drf"), ours),
+        "tuned_drf_over_list_page": _ratio(_median(listing, "tuned_drf"), ours),
+        "overview_over_floor": _ratio(_median(overview, "ours"), _median(overview, "floor")),
+        "overview_page_over_floor": _ratio(overview_page, _median(overview, "floor")),
+    }
+
+
+def scaling(by_size: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Query counts per size of every timed HTTP answer, and whether they stay flat."""
+    paths = {
+        "list_page.ours": ("list_page", "ours"),
+        "list_page.tuned_drf": ("list_page", "tuned_drf"),
+        "list_page.plain_drf": ("list_page", "plain_drf"),
+        "api.one_recommendation": ("api", "one_recommendation"),
+        "reports.overview_page": ("reports", "overview_page"),
+        "reports.as_of_page": ("reports", "as_of_page"),
+        "reports.between_dates_page": ("reports", "between_dates_page"),
+        "admin.recommendation_changelist": ("admin", "recommendation_changelist"),
+    }
+    result = {}
+    for name, (section, entry) in paths.items():
+        counts = {
+            size: (data.get(section, {}).get(entry) or {}).get("queries")
+            for size, data in by_size.items()
+        }
+        known = [count for count in counts.values() if count is not None]
+        result[name] = {"queries": counts, "flat": len(set(known)) <= 1 if known else None}
+    return result
