@@ -19,7 +19,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from recommendations.choices import ReviewState, Status
-from recommendations.models import StatusAssessment
+from recommendations.models import Recommendation, RecommendationQuerySet, StatusAssessment
 from recommendations.services import headline_from
 
 
@@ -131,3 +131,39 @@ def changes_between(
         if old.by_assessor != new.by_assessor:
             changes.append(StatusChange(recommendation_id, old, new))
     return changes
+
+
+# How far ahead a follow-up date counts as "soon due" in reminders and on the
+# monitor's home page.
+SOON_DUE_DAYS = 30
+
+
+def recommendations_followed_by(organisation_id: int) -> RecommendationQuerySet:
+    """Recommendations an organisation follows: addressed to it, or assessed by it."""
+    return Recommendation.objects.filter(
+        Q(addressed_to=organisation_id) | Q(assessments__assessor=organisation_id)
+    ).distinct()
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """An organisation's overdue and soon-due recommendations, each ordered by due date."""
+
+    overdue: list[Recommendation]
+    soon_due: list[Recommendation]
+
+
+def deadlines_of(organisation_id: int, *, today: datetime.date) -> Deadlines:
+    """The follow-up deadlines an organisation's monitors are reminded of. Two queries."""
+    followed = recommendations_followed_by(organisation_id).exclude(
+        headline_status__in=[Status.FULLY_IMPLEMENTED, Status.NO_LONGER_RELEVANT]
+    )
+    soon_until = today + datetime.timedelta(days=SOON_DUE_DAYS)
+    return Deadlines(
+        overdue=list(followed.overdue(today).order_by("follow_up_due", "code")),
+        soon_due=list(
+            followed.filter(follow_up_due__gte=today, follow_up_due__lte=soon_until).order_by(
+                "follow_up_due", "code"
+            )
+        ),
+    )

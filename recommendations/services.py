@@ -17,6 +17,7 @@ A recommendation nobody has assessed is `not_assessed`.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,14 +28,26 @@ from django.utils.translation import gettext as _
 
 from instruments.models import Instrument, Provision, Source
 from recommendations import chain
-from recommendations.choices import STATUS_RANK, LinkRelation, ReviewState, Status, Visibility
+from recommendations.choices import (
+    STATUS_RANK,
+    LinkRelation,
+    RecommendationKind,
+    ReviewState,
+    StateResponse,
+    Status,
+    Visibility,
+)
 from recommendations.models import (
     Concern,
     CurrentAssessment,
     ProvisionLink,
     Recommendation,
+    SdgTarget,
     StatusAssessment,
+    Theme,
 )
+from tracker.choices import DatePrecision
+from tracker.history import recorded_as
 from tracker.models import Organisation
 from tracker.roles import can_review, may_act_for
 
@@ -156,6 +169,7 @@ def assessment_validate_input(
     _check_correctable(corrects, recommendation, assessor, correction_reason)
 
 
+@recorded_as(user="recorded_by", reason="correction_reason")
 @transaction.atomic
 def assessment_record(
     *,
@@ -172,12 +186,15 @@ def assessment_record(
     correction_reason: str = "",
     submit: bool = False,
     publish: bool = False,
+    key: uuid.UUID | None = None,
 ) -> StatusAssessment:
     """Record a new assessment as a draft, submitted, or (for reviewers) published.
 
     `publish=True` is for reviewers recording a checked assessment in one step;
     it also refreshes the recommendation's current assessments and headline
-    status in this transaction.
+    status in this transaction. `key` keeps the key an assessment already has
+    elsewhere (a spreadsheet exported from another tracker); by default a new
+    one is drawn.
     """
     if recorded_by is not None and not may_act_for(recorded_by, assessor):
         raise PermissionDenied(_("You may not record assessments for this organisation."))
@@ -204,6 +221,8 @@ def assessment_record(
         recorded_by=recorded_by,
         recorded_at=timezone.now(),
     )
+    if key is not None:
+        assessment.key = key
     assessment.full_clean()
     assessment.save()
     if submit or publish:
@@ -213,6 +232,7 @@ def assessment_record(
     return assessment
 
 
+@recorded_as(user="user")
 @transaction.atomic
 def assessment_update_draft(
     *, assessment: StatusAssessment, user: Any, **changes: Any
@@ -238,6 +258,7 @@ def assessment_update_draft(
     return assessment
 
 
+@recorded_as(user="user")
 @transaction.atomic
 def assessment_submit(*, assessment: StatusAssessment, user: Any) -> StatusAssessment:
     """Send a draft to review. From here on its content is frozen."""
@@ -252,6 +273,7 @@ def assessment_submit(*, assessment: StatusAssessment, user: Any) -> StatusAsses
     return assessment
 
 
+@recorded_as(user="reviewer", reason="note")
 @transaction.atomic
 def assessment_publish(
     *, assessment: StatusAssessment, reviewer: Any, note: str = ""
@@ -297,6 +319,7 @@ def assessment_publish(
     return assessment
 
 
+@recorded_as(user="reviewer", reason="reason")
 @transaction.atomic
 def assessment_return(
     *, assessment: StatusAssessment, reviewer: Any, reason: str
@@ -353,3 +376,108 @@ def provision_link_create(
     link.full_clean()
     link.save()
     return link
+
+
+def _set_translations(record: Any, field: str, english: str, translations: dict[str, str]) -> None:
+    """Set a translated field's English text and the translations given; blank ones stay unset."""
+    setattr(record, f"{field}_en", english)
+    for language, text in translations.items():
+        setattr(record, f"{field}_{language}", text or None)
+
+
+@recorded_as(user="user")
+@transaction.atomic
+def recommendation_upsert(
+    *,
+    user: Any,
+    code: str,
+    text: str,
+    issued_by: Organisation,
+    country: str,
+    text_translations: dict[str, str] | None = None,
+    kind: str = RecommendationKind.RECOMMENDATION,
+    issued_on: datetime.date | None = None,
+    issued_on_precision: str = DatePrecision.DAY,
+    source: Source | None = None,
+    follow_up_due: datetime.date | None = None,
+    state_response: str = StateResponse.NO_RESPONSE,
+    reiterates: Recommendation | None = None,
+    addressed_to: Iterable[Organisation] | None = None,
+    themes: Iterable[Theme] | None = None,
+    sdg_targets: Iterable[SdgTarget] | None = None,
+) -> Recommendation:
+    """Create the recommendation with this code, or bring an existing one up to date.
+
+    `text` is the English text; `text_translations` gives Russian and Kazakh
+    (`{"ru": …, "kk": …}`). Many-to-many relations are replaced only when given.
+    Headline status and dispute are never set here: they follow from assessments.
+    """
+    existing = Recommendation.objects.select_for_update().filter(code=code).first()
+    action = "add" if existing is None else "change"
+    if user is not None and not user.has_perm(f"recommendations.{action}_recommendation"):
+        raise PermissionDenied(_("You may not %(action)s recommendations.") % {"action": action})
+    recommendation = existing or Recommendation(code=code)
+    _set_translations(recommendation, "text", text, text_translations or {})
+    recommendation.issued_by = issued_by
+    recommendation.country = country
+    recommendation.kind = kind
+    recommendation.issued_on = issued_on
+    recommendation.issued_on_precision = issued_on_precision
+    recommendation.source = source
+    recommendation.follow_up_due = follow_up_due
+    recommendation.state_response = state_response
+    recommendation.reiterates = reiterates
+    recommendation.full_clean()
+    recommendation.save()
+    if addressed_to is not None:
+        recommendation.addressed_to.set(addressed_to)
+    if themes is not None:
+        recommendation.themes.set(themes)
+    if sdg_targets is not None:
+        recommendation.sdg_targets.set(sdg_targets)
+    return recommendation
+
+
+@recorded_as(user="user")
+@transaction.atomic
+def provision_link_upsert(
+    *,
+    user: Any,
+    key: str,
+    relation: str,
+    recommendation: Recommendation | None = None,
+    concern: Concern | None = None,
+    provision: Provision | None = None,
+    instrument: Instrument | None = None,
+    note: str = "",
+) -> ProvisionLink:
+    """Create the link with this key, or bring an existing one up to date."""
+    existing = ProvisionLink.objects.select_for_update().filter(key=key).first()
+    action = "add" if existing is None else "change"
+    if user is not None and not user.has_perm(f"recommendations.{action}_provisionlink"):
+        raise PermissionDenied(_("You may not %(action)s provision links.") % {"action": action})
+    if existing is None:
+        return provision_link_create(
+            key=key,
+            relation=relation,
+            recommendation=recommendation,
+            concern=concern,
+            provision=provision,
+            instrument=instrument,
+            note=note,
+        )
+    if provision is not None:
+        if instrument is not None and instrument.pk != provision.instrument_id:
+            raise ValidationError({"provision": _("The provision belongs to another instrument.")})
+        instrument = provision.instrument
+    if instrument is None:
+        raise ValidationError({"instrument": _("Name a provision or an instrument.")})
+    existing.relation = relation
+    existing.recommendation = recommendation
+    existing.concern = concern
+    existing.provision = provision
+    existing.instrument = instrument
+    existing.note = note
+    existing.full_clean()
+    existing.save()
+    return existing

@@ -164,6 +164,17 @@ def can_read_reports(user: User | Any) -> bool:
     return bool(user.has_perm("recommendations.view_reports"))
 
 
+def can_open_reports(user: User | Any) -> bool:
+    """Whether `user` may open the report pages and exports.
+
+    Everybody, signed in or not, when the REPORTS_PUBLIC setting is on;
+    otherwise those whose role may read reports.
+    """
+    from django.conf import settings
+
+    return bool(settings.REPORTS_PUBLIC) or can_read_reports(user)
+
+
 def can_read_evidence(user: User | Any, visibility: str) -> bool:
     """Whether `user` may read evidence of the given visibility."""
     from recommendations.choices import Visibility
@@ -179,6 +190,19 @@ def can_read_evidence(user: User | Any, visibility: str) -> bool:
     return False
 
 
+def can_view(user: User | Any, app_label: str, model_name: str) -> bool:
+    """Whether `user` may read records of the model (admin lists, API reads)."""
+    return bool(user.has_perm(f"{app_label}.view_{model_name}"))
+
+
+def can_curate(user: User | Any, app_label: str, model_name: str) -> bool:
+    """Whether `user` may create and change records of a curated model."""
+    return bool(
+        user.has_perm(f"{app_label}.add_{model_name}")
+        and user.has_perm(f"{app_label}.change_{model_name}")
+    )
+
+
 def may_act_for(user: User | Any, organisation: Organisation) -> bool:
     """Whether `user` may record assessments in the name of `organisation`.
 
@@ -190,3 +214,19 @@ def may_act_for(user: User | Any, organisation: Organisation) -> bool:
     if user.is_superuser or roles_of(user) & {Role.ADMINISTRATOR, Role.EDITOR}:
         return True
     return user.organisation_id is not None and user.organisation_id == organisation.pk
+
+
+def may_act_for_any_organisation(user: User | Any) -> bool:
+    """Whether `user` records and sees assessments of every organisation, not just its own."""
+    return bool(user.is_superuser or roles_of(user) & {Role.ADMINISTRATOR, Role.EDITOR})
+
+
+def may_use_admin(user: User | Any) -> bool:
+    """Whether `user` may sign in to the admin: active staff holding a staff role.
+
+    The role is checked as well as `is_staff`, so that a donor or partner
+    account ticked as staff by mistake still stays out.
+    """
+    if not (user.is_active and user.is_staff):
+        return False
+    return bool(user.is_superuser or roles_of(user) & STAFF_ROLES)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import django_stubs_ext
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from import_export.formats.base_formats import CSV, XLSX
 
 from tracker.env import env_bool, env_database, env_int, env_list, env_str
 
@@ -36,7 +38,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     # First, so that its templates override the admin's (admin/base_site.html).
     "tracker",
-    "django.contrib.admin",
+    # Before the admin, so that translated fields are registered when it loads.
+    "modeltranslation",
+    # The admin site with the tracker's role check and the monitor's home page.
+    "tracker.admin_site.TrackerAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -45,9 +50,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "drf_standardized_errors",
     "django_countries",
     "pgtrigger",
     "pghistory",
+    "import_export",
     "instruments",
     "recommendations",
 ]
@@ -90,7 +99,11 @@ ON_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 if ON_POSTGRES:
     # The admin's history pages read the event tables through PostgreSQL-only
     # SQL; on SQLite there is no field-level history to show (see tracker/history.py).
-    INSTALLED_APPS.append("pghistory.admin")
+    # Before the admin app, so that its object-tools template (the "Events"
+    # link on each change page) overrides the admin's own.
+    INSTALLED_APPS.insert(
+        INSTALLED_APPS.index("tracker.admin_site.TrackerAdminConfig"), "pghistory.admin"
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -102,6 +115,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("kk", _("Kazakh"))]
 LOCALE_PATHS = [BASE_DIR / "tracker" / "locale"]
+# Kazakh date and number formats, which Django does not ship.
+FORMAT_MODULE_PATH = ["tracker.formats"]
+
+# Content people read (titles, texts, theme names) in each language, falling
+# back to English where no translation is known.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = ("en", "ru", "kk")
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Almaty")
 USE_I18N = True
 USE_TZ = True
@@ -129,10 +150,65 @@ PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 PGHISTORY_ADMIN_ORDERING = ["-pgh_created_at"]
 
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tracker.authentication.ApiKeyAuthentication",
+        "tracker.authentication.StaffSessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tracker.api_defaults.BoundedJSONParser"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "tracker.api_defaults.KeyCursorPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+    # The API speaks JSON only; DRF's test client sends the same.
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Larger JSON bodies are refused with 413 before they are parsed.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 1_000_000)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Compliance tracker API",
+    "DESCRIPTION": "Recommendations, the provisions they concern and how far each is "
+    "implemented; incremental sync through the change feed.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "recommendations.choices.Status",
+        "DatePrecisionEnum": "tracker.choices.DatePrecision",
+        "OrganisationKindEnum": "tracker.choices.OrganisationKind",
+        "InstrumentKindEnum": "instruments.choices.InstrumentKind",
+        "RecommendationKindEnum": "recommendations.choices.RecommendationKind",
+        "SourceKindEnum": "instruments.choices.SourceKind",
+        "RelationKindEnum": "instruments.choices.RelationKind",
+        "ParticipationStatusEnum": "instruments.choices.ParticipationStatus",
+        "ValidationErrorEnum": (
+            "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices"
+        ),
+        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+        "ErrorCode401Enum": "drf_standardized_errors.openapi_serializers.ErrorCode401Enum.choices",
+        "ErrorCode403Enum": "drf_standardized_errors.openapi_serializers.ErrorCode403Enum.choices",
+        "ErrorCode404Enum": "drf_standardized_errors.openapi_serializers.ErrorCode404Enum.choices",
+        "ErrorCode405Enum": "drf_standardized_errors.openapi_serializers.ErrorCode405Enum.choices",
+        "ErrorCode406Enum": "drf_standardized_errors.openapi_serializers.ErrorCode406Enum.choices",
+        "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
+        "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
+        "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+    ],
+}
+DRF_STANDARDIZED_ERRORS = {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": False}
 
 # Celery: with no broker configured, tasks run eagerly in the calling process
 # (the quick start needs no services); production and CI point this at Redis.
@@ -143,6 +219,16 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Report exports live in recommendations/exports.py, which the worker must load.
+CELERY_INCLUDE = ["recommendations.exports"]
+
+# Reports (recommendations/views.py): public to anyone, or only to the roles
+# that may read them; exports larger than the limit run in the background and
+# are written, with their progress, under the export directory.
+REPORTS_PUBLIC = env_bool("REPORTS_PUBLIC", False)
+REPORTS_DIRECT_EXPORT_LIMIT = env_int("REPORTS_DIRECT_EXPORT_LIMIT", 2000)
+REPORTS_EXPORT_DIR = Path(env_str("REPORTS_EXPORT_DIR", str(BASE_DIR / "media" / "exports")))
+LOGIN_URL = "reports:login"
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -153,6 +239,24 @@ EMAIL_BACKEND = env_str(
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tracker@localhost")
+# Directory of django.core.mail.backends.filebased.EmailBackend, when chosen.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "artifacts" / "mail"))
+
+# Every periodic task, in one place; `celery -A tracker beat` reads it.
+CELERY_BEAT_SCHEDULE = {
+    "deadline-reminders": {
+        "task": "recommendations.tasks.send_deadline_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+}
+
+# Spreadsheet import and export in the admin: importing needs the model's add
+# permission, exporting its view permission; each import runs in a transaction,
+# so a preview (a dry run) is rolled back and writes nothing.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_FORMATS = [CSV, XLSX]
 
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER via
 # TRUST_X_FORWARDED_PROTO=true; the redirect can be switched off when the proxy

@@ -9,9 +9,11 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from tracker.authentication import key_digest
 from tracker.choices import OrganisationKind
-from tracker.models import Organisation, User
+from tracker.models import ApiKey, Organisation, User
 from tracker.roles import STAFF_ROLES, Role
+from tracker.services import api_key_issue
 
 # Monitors and partners act for an organisation. The seed data names no NGO,
 # so the demo accounts get two clearly labelled demo organisations rather
@@ -20,6 +22,8 @@ DEMO_ORGANISATIONS = {
     Role.MONITOR: ("demo-monitoring-ngo", "Demo monitoring NGO"),
     Role.PARTNER: ("demo-partner-organisation", "Demo partner organisation"),
 }
+# Known to everyone who reads the README: only ever created with DEBUG on.
+DEMO_PARTNER_KEY = "demo-partner-key"
 DEMO_ACCOUNTS = {
     "admin": Role.ADMINISTRATOR,
     "editor": Role.EDITOR,
@@ -57,3 +61,12 @@ class Command(BaseCommand):
                 user.save()
                 user.groups.set([Group.objects.get(name=role.value)])
                 self.stdout.write(f"{username} / demo-{username}  ({role.label})")
+            partner = User.objects.get(username="partner")
+            if not ApiKey.objects.filter(digest=key_digest(DEMO_PARTNER_KEY)).exists():
+                api_key_issue(
+                    user=partner,
+                    name="Demo partner key",
+                    may_write_assessments=True,
+                    raw_key=DEMO_PARTNER_KEY,
+                )
+            self.stdout.write(f"partner's API key: {DEMO_PARTNER_KEY}")
