@@ -124,6 +124,20 @@ def test_it_records_bulk_update_queryset_update_and_raw_sql(issuer):
     ) == ["insert", "update", "delete"]
 
 
+def test_it_records_a_change_to_one_translation_alone(issuer):
+    russian = "Закон о миграции населения"  # noqa: RUF001 (Cyrillic on purpose)
+    kazakh = "Халықтың көші-қоны туралы заң"
+    law = factories.instrument("law-translated", title="Law on Migration")
+    Instrument.objects.filter(pk=law.pk).update(title_ru=russian)
+    Instrument.objects.filter(pk=law.pk).update(title_kk=kazakh)
+
+    event_model = apps.get_model("instruments", "InstrumentEvent")
+    events = event_model.objects.filter(pgh_obj_id=law.pk).order_by("pgh_id")
+    assert [e.pgh_label for e in events] == ["insert", "update", "update"]
+    assert events[1].title_ru == russian
+    assert events[2].title_kk == kazakh
+
+
 def test_it_records_loaddata(db):
     call_command("loaddata", str(ROOT / "fixtures" / "01_organisations.json"), verbosity=0)
     organisation = Organisation.objects.get(slug="osce")
