@@ -412,6 +412,10 @@ class ProvisionLinkAdmin(ImportExportModelAdmin):
         obj.refresh_from_db()
 
 
+# What a draft's author may still change (the service says the same).
+DRAFT_FIELDS = ["status", "status_since", "evidence", "evidence_url", "source", "visibility"]
+
+
 class StatusAssessmentForm(forms.ModelForm[StatusAssessment]):
     """Collects a new assessment; `StatusAssessmentAdmin.save_model` hands it to the service."""
 
@@ -435,10 +439,17 @@ class StatusAssessmentForm(forms.ModelForm[StatusAssessment]):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         request_user = getattr(self, "request_user", None)
-        assessor = cleaned.get("assessor")
-        recommendation = cleaned.get("recommendation")
+        # A draft being edited keeps its recommendation and assessor (not in the form).
+        stored = self.instance if self.instance.pk else None
+        assessor = cleaned.get("assessor") or (stored.assessor if stored else None)
+        recommendation = cleaned.get("recommendation") or (
+            stored.recommendation if stored else None
+        )
         if assessor and request_user is not None and not may_act_for(request_user, assessor):
-            self.add_error("assessor", _("You may only assess for your own organisation."))
+            self.add_error(
+                "assessor" if "assessor" in self.fields else None,
+                _("You may only assess for your own organisation."),
+            )
         if assessor and recommendation and cleaned.get("status") and cleaned.get("status_since"):
             try:
                 services.assessment_validate_input(
@@ -524,17 +535,38 @@ class StatusAssessmentAdmin(ImportExportModelAdmin):
         initial.setdefault("status_since", timezone.localdate())
         return initial
 
+    def _is_editable_draft(self, request: HttpRequest, obj: Any) -> bool:
+        """A draft of the user's own organisation: the one state whose content may change.
+
+        Finishing a draft is still recording it, so the right to record
+        (add) assessments is the right needed; nobody holds "change".
+        """
+        return (
+            obj is not None
+            and obj.review_state == ReviewState.DRAFT
+            and may_act_for(request.user, obj.assessor)
+            and self.has_add_permission(request)
+        )
+
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return [*StatusAssessmentForm.Meta.fields, "submit_now"]
+        if self._is_editable_draft(request, obj):
+            return ["recommendation", "assessor", *DRAFT_FIELDS, "submit_now"]
         return [f.name for f in self.model._meta.fields if f.name != "id"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        # Content is frozen once recorded: a change is a new assessment (a correction).
-        return [] if obj is None else self.get_fields(request, obj)
+        # Content is frozen once submitted: a change is a new assessment (a correction).
+        if obj is None:
+            return []
+        if self._is_editable_draft(request, obj):
+            return ["recommendation", "assessor"]
+        return self.get_fields(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False if obj is not None else bool(super().has_change_permission(request, obj))
+        if obj is None:
+            return bool(super().has_change_permission(request, obj))
+        return self._is_editable_draft(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -560,6 +592,14 @@ class StatusAssessmentAdmin(ImportExportModelAdmin):
         self, request: HttpRequest, obj: StatusAssessment, form: Any, change: bool
     ) -> None:
         data = form.cleaned_data
+        if change:
+            services.assessment_update_draft(
+                assessment=obj, user=request.user, **{f: data[f] for f in DRAFT_FIELDS}
+            )
+            if data.get("submit_now"):
+                services.assessment_submit(assessment=obj, user=request.user)
+            obj.refresh_from_db()
+            return
         created = services.assessment_record(
             recommendation=data["recommendation"],
             assessor=data["assessor"],

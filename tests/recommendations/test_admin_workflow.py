@@ -93,6 +93,80 @@ def test_it_refuses_a_bulk_assessment_for_another_organisation(client, alice, bo
     assert not StatusAssessment.objects.exists()
 
 
+def draft_of(monitor, organisation, recommendation):
+    return services.assessment_record(
+        recommendation=recommendation,
+        assessor=organisation,
+        recorded_by=monitor,
+        status="not_implemented",
+        status_since=DAY,
+        evidence="First notes.",
+    )
+
+
+def draft_form(**overrides):
+    return {
+        "status": "partially_implemented",
+        "status_since": DAY.isoformat(),
+        "evidence": "The 2024 amendments cover half of it.",
+        "evidence_url": "",
+        "source": "",
+        "visibility": "partners",
+        **overrides,
+    }
+
+
+def test_it_lets_a_monitor_edit_and_then_submit_an_own_draft(client, alice, alice_org, issuer):
+    draft = draft_of(alice, alice_org, factories.recommendation(issuer))
+    client.force_login(alice)
+    url = reverse("admin:recommendations_statusassessment_change", args=[draft.pk])
+
+    assert client.post(url, draft_form()).status_code == 302
+    draft.refresh_from_db()
+    assert (draft.status, draft.evidence, draft.visibility, draft.review_state) == (
+        "partially_implemented",
+        "The 2024 amendments cover half of it.",
+        "partners",
+        ReviewState.DRAFT,
+    )
+
+    assert client.post(url, draft_form(submit_now="on")).status_code == 302
+    draft.refresh_from_db()
+    assert draft.review_state == ReviewState.SUBMITTED
+    assert draft.submitted_at is not None
+
+
+def test_it_refuses_a_draft_edit_with_bad_input_naming_the_field(client, alice, alice_org, issuer):
+    draft = draft_of(alice, alice_org, factories.recommendation(issuer))
+    client.force_login(alice)
+    url = reverse("admin:recommendations_statusassessment_change", args=[draft.pk])
+
+    response = client.post(url, draft_form(status="wonderful"))
+    assert response.status_code == 200
+    assert "status" in response.context["adminform"].form.errors
+    draft.refresh_from_db()
+    assert (draft.status, draft.evidence) == ("not_implemented", "First notes.")
+
+
+def test_it_freezes_submitted_assessments_and_other_organisations_drafts(
+    client, alice, alice_org, bob, bob_org, issuer
+):
+    rec = factories.recommendation(issuer)
+    sent = submitted(alice, alice_org, rec)
+    bobs_draft = draft_of(bob, bob_org, rec)
+    client.force_login(alice)
+
+    for assessment in (sent, bobs_draft):
+        url = reverse("admin:recommendations_statusassessment_change", args=[assessment.pk])
+        response = client.post(url, draft_form(evidence="Rewritten."))
+        assert response.status_code in (302, 403, 404)
+        assessment.refresh_from_db()
+        assert assessment.evidence != "Rewritten."
+    page = client.get(reverse("admin:recommendations_statusassessment_change", args=[sent.pk]))
+    assert page.status_code == 200
+    assert 'name="evidence"' not in page.content.decode()
+
+
 def test_it_lets_a_reviewer_publish_from_the_queue(client, alice, alice_org, editor, issuer):
     rec = factories.recommendation(issuer)
     assessment = submitted(alice, alice_org, rec)

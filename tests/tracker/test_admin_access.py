@@ -92,7 +92,7 @@ def test_it_keeps_donors_and_partners_out_even_when_marked_staff(role, dotted, r
 
 
 @pytest.mark.parametrize("role", ["administrator", "editor", "monitor"])
-def test_it_never_lets_anyone_change_or_delete_a_recorded_assessment(
+def test_it_never_lets_anyone_change_or_delete_a_submitted_assessment(
     role, request, alice_org, issuer, editor
 ):
     user = request.getfixturevalue("alice" if role == "monitor" else role)
@@ -103,6 +103,7 @@ def test_it_never_lets_anyone_change_or_delete_a_recorded_assessment(
         status="not_implemented",
         status_since=datetime.date(2024, 1, 1),
         evidence="e",
+        submit=True,  # a draft is still its author's to finish (test_admin_workflow.py)
     )
     registered = model_admin("recommendations.statusassessment")
     http = RequestFactory().get("/admin/")
