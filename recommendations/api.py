@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,7 +35,14 @@ from recommendations.serializers import (
     RecommendationSerializer,
     ThemeSerializer,
 )
-from tracker.api import ApiViewSet, ReadOnlyApiViewSet, call_service
+from tracker.api import (
+    IF_MATCH,
+    ApiViewSet,
+    ClientErrorResponseSerializer,
+    ReadOnlyApiViewSet,
+    call_service,
+    upsert_responses,
+)
 from tracker.idempotency import run_idempotently
 from tracker.roles import can_review
 
@@ -87,7 +97,11 @@ def assessments_visible_to(user: Any) -> QuerySet[StatusAssessment]:
 
 
 class ThemeViewSet(ReadOnlyApiViewSet):
-    """Subjects grouping recommendations and concerns, by `slug`."""
+    """Subjects grouping recommendations and concerns, by `slug`.
+
+    Editors replace one with `PUT` by key (creating it when new); an existing
+    record needs `If-Match` with its current ETag.
+    """
 
     queryset = Theme.objects.order_by("slug")
     serializer_class = ThemeSerializer
@@ -95,6 +109,31 @@ class ThemeViewSet(ReadOnlyApiViewSet):
     search_fields = ["name", "slug"]
     ordering_fields = ["slug", "name"]
     ordering = ["slug"]
+
+    @extend_schema(parameters=[IF_MATCH], responses=upsert_responses(ThemeSerializer))
+    def update(self, request: Request, slug: str) -> Response:
+        return self.upsert_by_key(request, slug, services.theme_upsert)
+
+
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):  # type: ignore[misc]
+    """An ISO 8601 date-time, turned to UTC before it reaches the database.
+
+    ISO 8601 allows offsets up to ±23:59, PostgreSQL only to ±15:59: passed
+    as given, `+22:12` was a server error (found by schemathesis).
+    """
+
+    def to_python(self, value: Any) -> datetime.datetime | None:
+        parsed: datetime.datetime | None = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError:  # a moment before year 1 or after 9999 in UTC
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]
+    field_class = UtcDateTimeField
 
 
 class RecommendationFilter(django_filters.FilterSet):  # type: ignore[misc]
@@ -123,7 +162,7 @@ class RecommendationFilter(django_filters.FilterSet):  # type: ignore[misc]
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label="Past the follow-up date and not fully dealt with."
     )
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt")
 
     class Meta:
         model = Recommendation
@@ -150,6 +189,8 @@ class RecommendationFilter(django_filters.FilterSet):  # type: ignore[misc]
         return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)
 
 
+# `provision` is checked by the filter's own method, which drf-standardized-errors cannot see.
+@extend_validation_errors(["invalid"], field_name="provision", actions=["list"])
 class RecommendationViewSet(ReadOnlyApiViewSet):
     """Recommendations by `code`, with each assessor's current status and the derived headline."""
 
@@ -170,7 +211,7 @@ class ConcernFilter(django_filters.FilterSet):  # type: ignore[misc]
         field_name="provision_links__instrument__slug", distinct=True
     )
     country = django_filters.CharFilter()
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gt")
 
     class Meta:
         model = Concern
@@ -214,6 +255,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+# A bad Idempotency-Key is a 400 naming the header, like a bad field.
+@extend_validation_errors(["invalid"], field_name="Idempotency-Key", actions=["create"])
 class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Status assessments by `key` (a UUID). Clients record their organisation's with POST.
 
@@ -235,7 +278,11 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
 
     @extend_schema(
         request=AssessmentCreateSerializer,
-        responses={201: AssessmentSerializer},
+        responses={
+            201: AssessmentSerializer,
+            409: ClientErrorResponseSerializer,
+            422: ClientErrorResponseSerializer,
+        },
         parameters=[IDEMPOTENCY_KEY],
     )
     def create(self, request: Request) -> Response:

@@ -12,6 +12,7 @@ from recommendations.api import (
     ThemeViewSet,
 )
 from tracker.api import OrganisationViewSet
+from tracker.api_webhooks import WebhookEndpointViewSet
 from tracker.feed import ChangeFeedViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -26,5 +27,6 @@ router.register("recommendations", RecommendationViewSet, basename="recommendati
 router.register("concerns", ConcernViewSet, basename="concern")
 router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("changes", ChangeFeedViewSet, basename="change")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 urlpatterns = router.urls

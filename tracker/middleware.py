@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from pghistory.middleware import HistoryMiddleware
 
 from tracker.history import audit_available
+
+logger = logging.getLogger(__name__)
 
 
 class HistoryContextMiddleware(HistoryMiddleware):
@@ -26,3 +31,37 @@ class HistoryContextMiddleware(HistoryMiddleware):
             return self.plain_response(request)
         response: HttpResponse = super().__call__(request)  # type: ignore[no-untyped-call]
         return response
+
+
+class WebhookQueueMiddleware:
+    """After a request that may have written, queue webhook deliveries at once.
+
+    The periodic task would find the changes within a minute anyway; this
+    only makes delivery prompt. Without a broker (tasks run eagerly in the
+    quick start) it does nothing rather than slow every write down.
+    """
+
+    WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.method in self.WRITE_METHODS
+            and response.status_code < 400
+            and settings.ON_POSTGRES
+            and not settings.CELERY_TASK_ALWAYS_EAGER
+        ):
+            transaction.on_commit(_queue_webhook_deliveries, robust=True)
+        return response
+
+
+def _queue_webhook_deliveries() -> None:
+    from tracker.tasks import queue_webhook_deliveries
+
+    try:
+        queue_webhook_deliveries.delay()
+    except Exception:  # a broker outage must not fail a write that succeeded
+        logger.warning("Could not queue webhook deliveries; the periodic task will.", exc_info=True)

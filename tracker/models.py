@@ -200,10 +200,21 @@ class WebhookEndpoint(models.Model):
     `event_types` lists the entities wanted (`recommendation`, `assessment`, …);
     empty means all. An endpoint answering 410 Gone is disabled. `feed_position`
     is the change feed cursor up to which events have been queued for it.
+    Events carry what `user` may read through the API (confidential evidence
+    withheld as in the feed), so an endpoint never shows more than its owner's key.
     """
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("acts as"),
+        # Nullable only for rows older than the field; the service requires it.
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Events show what this user may read through the API."),
     )
     url = models.URLField(_("address"), max_length=500)
     secret = models.CharField(
@@ -250,6 +261,10 @@ class WebhookDelivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # When the next attempt is due (or, during an attempt, when it will have
+    # timed out). A pending delivery long past it lost its task message, and
+    # the periodic sweep sends it again.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -258,6 +273,14 @@ class WebhookDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["endpoint", "change"], name="webhook_delivery_once_per_change"
+            ),
+        ]
+        indexes = [
+            # The sweep: pending deliveries whose next attempt is long overdue.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="pending"),
+                name="webhook_delivery_due_idx",
             ),
         ]
 

@@ -1,4 +1,4 @@
-"""Writes of the tracker app that are more than a plain save: API keys, organisations."""
+"""Writes of the tracker app that are more than a plain save: API keys, organisations, webhooks."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tracker import webhooks
 from tracker.authentication import key_digest
 from tracker.history import recorded_as
-from tracker.models import ApiKey, Organisation, User
-from tracker.roles import can_curate
+from tracker.models import ApiKey, Organisation, User, WebhookEndpoint
+from tracker.roles import Role, can_curate, may_act_for_any_organisation, roles_of
 
 ORGANISATION_WRITABLE_FIELDS = (
     "name",
@@ -91,3 +92,78 @@ def organisation_upsert(
         organisation.full_clean()
         organisation.save()
     return organisation, created
+
+
+def may_manage_webhooks(user: Any, organisation: Organisation) -> bool:
+    """Partners manage their own organisation's webhooks; editors and administrators any."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if may_act_for_any_organisation(user):
+        return True
+    return Role.PARTNER in roles_of(user) and user.organisation_id == organisation.pk
+
+
+@transaction.atomic
+def webhook_endpoint_create(
+    *,
+    user: Any,
+    url: str,
+    event_types: Any = (),
+    secret: str | None = None,
+    organisation: Organisation | None = None,
+    acts_as: User | None = None,
+) -> WebhookEndpoint:
+    """Register an endpoint; it receives the changes committed from now on.
+
+    Events carry what `acts_as` (by default `user`, who must act for the
+    organisation) may read. The secret is generated unless given.
+    """
+    organisation = organisation or getattr(user, "organisation", None)
+    if organisation is None:
+        raise ValidationError({"organisation": _("Name the organisation the endpoint is for.")})
+    if not may_manage_webhooks(user, organisation):
+        raise PermissionDenied(_("You may not manage this organisation's webhooks."))
+    acts_as = acts_as or user
+    if acts_as is None or acts_as.organisation_id != organisation.pk:
+        raise ValidationError(
+            {"user": _("Events are read as a user of the endpoint's organisation.")}
+        )
+    wanted = webhooks.validate_endpoint_fields(url=url, event_types=event_types, secret=secret)
+    endpoint = WebhookEndpoint(
+        organisation=organisation,
+        user=acts_as,
+        url=url,
+        secret=secret or webhooks.new_secret(),
+        event_types=wanted,
+        feed_position=webhooks.feed_head(),
+    )
+    endpoint.full_clean()
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_update(
+    *, user: Any, endpoint: WebhookEndpoint, url: str, event_types: Any, active: bool
+) -> WebhookEndpoint:
+    """Change where and what an endpoint receives; enabling it again clears why it stopped."""
+    if not may_manage_webhooks(user, endpoint.organisation):
+        raise PermissionDenied(_("You may not manage this organisation's webhooks."))
+    endpoint.event_types = webhooks.validate_endpoint_fields(
+        url=url, event_types=event_types, secret=None
+    )
+    endpoint.url = url
+    if active and not endpoint.active:
+        endpoint.disabled_reason = ""
+    endpoint.active = active
+    endpoint.full_clean()
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_delete(*, user: Any, endpoint: WebhookEndpoint) -> None:
+    """Remove an endpoint and its delivery log; nothing more is sent to it."""
+    if not may_manage_webhooks(user, endpoint.organisation):
+        raise PermissionDenied(_("You may not manage this organisation's webhooks."))
+    endpoint.delete()
