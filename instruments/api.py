@@ -6,8 +6,12 @@ from typing import Any
 
 import django_filters
 from django.db.models import Prefetch, Q, QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
 
+from instruments import services
 from instruments.choices import InstrumentKind, InstrumentState, Jurisdiction, SourceKind
 from instruments.models import (
     CITATION_TARGETS,
@@ -18,7 +22,14 @@ from instruments.models import (
     Source,
     TreatyParticipation,
 )
-from tracker.api import CountryCodeField, ReadOnlyApiViewSet
+from tracker.api import (
+    IF_MATCH,
+    CountryCodeField,
+    ReadOnlyApiViewSet,
+    StrictSerializerMixin,
+    upsert_responses,
+)
+from tracker.models import Organisation
 
 # Provisions are addressed as "<instrument slug>:<eid>": neither part contains a colon.
 PROVISION_KEY_SEPARATOR = ":"
@@ -40,7 +51,7 @@ def provisions_by_keys(queryset: QuerySet[Provision], keys: list[str]) -> QueryS
 
 class SourceSerializer(serializers.ModelSerializer[Source]):
     publisher: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -87,10 +98,10 @@ class RelationInSerializer(serializers.ModelSerializer[InstrumentRelation]):
         fields = ["subject", "kind", "note"]
 
 
-class InstrumentSerializer(serializers.ModelSerializer[Instrument]):
-    country = CountryCodeField(read_only=True)
+class InstrumentSerializer(StrictSerializerMixin, serializers.ModelSerializer[Instrument]):
+    country = CountryCodeField(required=False)
     adopted_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", queryset=Organisation.objects.all(), allow_null=True, required=False
     )
     participations = ParticipationSerializer(many=True, read_only=True)
     relations = RelationOutSerializer(source="relations_out", many=True, read_only=True)
@@ -119,6 +130,7 @@ class InstrumentSerializer(serializers.ModelSerializer[Instrument]):
             "relations",
             "related_from",
         ]
+        read_only_fields = ["slug"]
 
 
 class ProvisionSerializer(serializers.ModelSerializer[Provision]):
@@ -127,7 +139,7 @@ class ProvisionSerializer(serializers.ModelSerializer[Provision]):
         slug_field="slug", read_only=True
     )
     parent: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(  # type: ignore[assignment]
-        slug_field="eid", read_only=True
+        slug_field="eid", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -197,7 +209,12 @@ class InstrumentFilter(django_filters.FilterSet):  # type: ignore[misc]
 
 
 class InstrumentViewSet(ReadOnlyApiViewSet):
-    """Laws, drafts, treaties and commitments by `slug`, with treaty acts and relations."""
+    """Laws, drafts, treaties and commitments by `slug`, with treaty acts and relations.
+
+    Editors replace an instrument's own fields with `PUT` by key (creating it
+    when new); an existing record needs `If-Match` with its current ETag.
+    Treaty acts and relations are read-only here.
+    """
 
     queryset = (
         Instrument.objects.select_related("adopted_by")
@@ -214,6 +231,10 @@ class InstrumentViewSet(ReadOnlyApiViewSet):
     search_fields = ["title", "short_title", "slug"]
     ordering_fields = ["slug", "title", "adopted_on"]
     ordering = ["slug"]
+
+    @extend_schema(parameters=[IF_MATCH], responses=upsert_responses(InstrumentSerializer))
+    def update(self, request: Request, slug: str) -> Response:
+        return self.upsert_by_key(request, slug, services.instrument_upsert)
 
 
 class ProvisionFilter(django_filters.FilterSet):  # type: ignore[misc]

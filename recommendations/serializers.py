@@ -45,10 +45,11 @@ def readable_visibilities(context: Mapping[str, Any]) -> set[str]:
     return set(cached)
 
 
-class ThemeSerializer(serializers.ModelSerializer[Theme]):
+class ThemeSerializer(StrictSerializerMixin, serializers.ModelSerializer[Theme]):
     class Meta:
         model = Theme
         fields = ["slug", "name", "description"]
+        read_only_fields = ["slug"]
 
 
 class ProvisionLinkSerializer(serializers.ModelSerializer[ProvisionLink]):
@@ -86,7 +87,7 @@ class RecommendationSerializer(serializers.ModelSerializer[Recommendation]):
         slug_field="slug", read_only=True
     )
     source: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(  # type: ignore[assignment]
-        slug_field="key", read_only=True
+        slug_field="key", read_only=True, allow_null=True
     )
     addressed_to: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", many=True, read_only=True
@@ -98,7 +99,7 @@ class RecommendationSerializer(serializers.ModelSerializer[Recommendation]):
         slug_field="code", many=True, read_only=True
     )
     reiterates: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="code", read_only=True
+        slug_field="code", read_only=True, allow_null=True
     )
     country = CountryCodeField(read_only=True)
     current_assessments = CurrentAssessmentSerializer(many=True, read_only=True)
@@ -135,7 +136,7 @@ class ConcernSerializer(serializers.ModelSerializer[Concern]):
         slug_field="slug", read_only=True
     )
     source: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(  # type: ignore[assignment]
-        slug_field="key", read_only=True
+        slug_field="key", read_only=True, allow_null=True
     )
     themes: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", many=True, read_only=True
@@ -174,10 +175,10 @@ class AssessmentSerializer(serializers.ModelSerializer[StatusAssessment]):
         slug_field="slug", read_only=True
     )
     source: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(  # type: ignore[assignment]
-        slug_field="key", read_only=True
+        slug_field="key", read_only=True, allow_null=True
     )
     corrects: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="key", read_only=True
+        slug_field="key", read_only=True, allow_null=True
     )
     evidence = serializers.CharField(read_only=True, allow_null=True)
     evidence_url = serializers.CharField(read_only=True, allow_null=True)

@@ -49,7 +49,7 @@ from recommendations.models import (
 from tracker.choices import DatePrecision
 from tracker.history import recorded_as
 from tracker.models import Organisation
-from tracker.roles import can_review, may_act_for
+from tracker.roles import can_curate, can_review, may_act_for
 
 
 def headline_from(statuses: Iterable[str]) -> tuple[Status, bool]:
@@ -415,7 +415,11 @@ def recommendation_upsert(
     existing = Recommendation.objects.select_for_update().filter(code=code).first()
     action = "add" if existing is None else "change"
     if user is not None and not user.has_perm(f"recommendations.{action}_recommendation"):
-        raise PermissionDenied(_("You may not %(action)s recommendations.") % {"action": action})
+        raise PermissionDenied(
+            _("You may not add recommendations.")
+            if existing is None
+            else _("You may not change recommendations.")
+        )
     recommendation = existing or Recommendation(code=code)
     _set_translations(recommendation, "text", text, text_translations or {})
     recommendation.issued_by = issued_by
@@ -455,7 +459,11 @@ def provision_link_upsert(
     existing = ProvisionLink.objects.select_for_update().filter(key=key).first()
     action = "add" if existing is None else "change"
     if user is not None and not user.has_perm(f"recommendations.{action}_provisionlink"):
-        raise PermissionDenied(_("You may not %(action)s provision links.") % {"action": action})
+        raise PermissionDenied(
+            _("You may not add provision links.")
+            if existing is None
+            else _("You may not change provision links.")
+        )
     if existing is None:
         return provision_link_create(
             key=key,
@@ -481,3 +489,33 @@ def provision_link_upsert(
     existing.full_clean()
     existing.save()
     return existing
+
+
+THEME_WRITABLE_FIELDS = ("name", "description")
+
+
+@recorded_as(user="user")
+@transaction.atomic
+def theme_upsert(*, user: Any, slug: str, fields: dict[str, Any]) -> tuple[Theme, bool]:
+    """Create the theme with key `slug`, or replace the given fields; True if created.
+
+    `name` is written in the active language, as the API reads it. Writing the
+    same fields twice changes nothing the second time (no save, no history),
+    so a batch pushed twice ends the same.
+    """
+    if not can_curate(user, "recommendations", "theme"):
+        raise PermissionDenied(_("You may not curate themes."))
+    unknown = set(fields) - set(THEME_WRITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({field: _("This field cannot be written.") for field in unknown})
+    theme = Theme.objects.select_for_update().filter(slug=slug).first()
+    created = theme is None
+    if theme is None:
+        theme = Theme(slug=slug)
+    changed = [name for name in fields if getattr(theme, name) != fields[name]]
+    for name in changed:
+        setattr(theme, name, fields[name])
+    if created or changed:
+        theme.full_clean()
+        theme.save()
+    return theme, created

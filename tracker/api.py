@@ -22,14 +22,23 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, mixins, permissions, serializers, status
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from tracker import services
+from tracker.api_schema import UNKNOWN_FIELD_CODE
 from tracker.choices import OrganisationKind
 from tracker.models import ApiKey, Organisation
 from tracker.roles import can_view
@@ -85,7 +94,10 @@ class StrictSerializerMixin:
         unknown: dict[str, Any] = {}
         if isinstance(data, Mapping):
             writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = {name: [_("Unknown or read-only field.")] for name in set(data) - writable}
+            unknown = {
+                name: [ErrorDetail(_("Unknown or read-only field."), code=UNKNOWN_FIELD_CODE)]
+                for name in set(data) - writable
+            }
         try:
             value = super().to_internal_value(data)  # type: ignore[misc]
         except serializers.ValidationError as error:
@@ -143,6 +155,35 @@ IF_MATCH = OpenApiParameter(
 )
 
 
+class ClientErrorSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+# The error shape of the 4xx answers drf-standardized-errors does not document
+# itself (412, 428, 409, 422); inline because `errors` is a Serializer attribute.
+ClientErrorResponseSerializer = inline_serializer(
+    "ClientErrorResponse",
+    {
+        "type": serializers.ChoiceField(choices=ClientErrorEnum.choices),
+        "errors": ClientErrorSerializer(many=True),
+    },
+)
+
+
+def upsert_responses(serializer: type[serializers.BaseSerializer[Any]]) -> dict[int, Any]:
+    """The answers of a `PUT` by key, for `extend_schema`: created, replaced, or precondition."""
+    return {
+        200: serializer,
+        201: serializer,
+        412: ClientErrorResponseSerializer,
+        428: ClientErrorResponseSerializer,
+    }
+
+
+# Every read runs the search filter, which refuses a null character in `search`.
+@extend_validation_errors(["null_characters_not_allowed"], field_name="search", methods=["get"])
 class ApiViewSet(GenericViewSet):  # type: ignore[type-arg]
     """Read endpoints: list and retrieve by key, with ETags and conditional GET."""
 
@@ -156,7 +197,8 @@ class ApiViewSet(GenericViewSet):  # type: ignore[type-arg]
             and response.status_code == 200
             and response.data is not None
         ):
-            etag = representation_etag(response.data)
+            # A response may know a cheaper way to the same tag (PlainJSONResponse).
+            etag = getattr(response, "etag_of_data", representation_etag)(response.data)
             response["ETag"] = etag
             if etag in _tags(request.headers.get("If-None-Match", "")):
                 not_modified = Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
@@ -171,6 +213,42 @@ class ApiViewSet(GenericViewSet):  # type: ignore[type-arg]
         current = representation_etag(self.get_serializer(instance).data)
         if header.strip() != "*" and current not in _tags(header):
             raise PreconditionFailed()
+
+    def upsert_by_key(
+        self, request: Request, key: str, upsert: Callable[..., tuple[Model, bool]]
+    ) -> Response:
+        """`PUT` by natural key: create through `upsert` (201) or replace (200, needs If-Match).
+
+        `upsert` is the service, called as `upsert(user=, <lookup_field>=key,
+        fields=)`. The row stays locked from the If-Match check to the write, so
+        a concurrent update cannot slip in between and be overwritten.
+        """
+        with transaction.atomic():
+            existing = (
+                self.get_queryset()
+                .select_for_update(of=("self",))
+                .filter(**{self.lookup_field: key})
+                .first()
+            )
+            if existing is not None:
+                self.check_if_match(request, existing)
+            elif request.headers.get("If-Match"):
+                raise PreconditionFailed(_("There is no record with this key to match."))
+            serializer = self.get_serializer(existing, data=request.data)
+            serializer.is_valid(raise_exception=True)
+            record, created = call_service(
+                upsert,
+                user=request.user,
+                **{self.lookup_field: key},
+                fields=dict(serializer.validated_data),
+            )
+        # Read back as a GET would, so the ETag sent here is the one a GET sends.
+        body = self.get_serializer(self.get_queryset().get(pk=record.pk)).data
+        return Response(
+            body,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers={"ETag": representation_etag(body)},
+        )
 
 
 class ReadOnlyApiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -234,30 +312,6 @@ class OrganisationViewSet(ReadOnlyApiViewSet):
     ordering_fields = ["slug", "name"]
     ordering = ["slug"]
 
-    @extend_schema(
-        parameters=[IF_MATCH],
-        responses={200: OrganisationSerializer, 201: OrganisationSerializer},
-    )
+    @extend_schema(parameters=[IF_MATCH], responses=upsert_responses(OrganisationSerializer))
     def update(self, request: Request, slug: str) -> Response:
-        # The row stays locked from the If-Match check to the write, so a
-        # concurrent update cannot slip in between and be overwritten.
-        with transaction.atomic():
-            existing = self.get_queryset().select_for_update(of=("self",)).filter(slug=slug).first()
-            if existing is not None:
-                self.check_if_match(request, existing)
-            elif request.headers.get("If-Match"):
-                raise PreconditionFailed(_("There is no record with this key to match."))
-            serializer = self.get_serializer(existing, data=request.data)
-            serializer.is_valid(raise_exception=True)
-            organisation, created = call_service(
-                services.organisation_upsert,
-                user=request.user,
-                slug=slug,
-                fields=dict(serializer.validated_data),
-            )
-        body = self.get_serializer(organisation).data
-        return Response(
-            body,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-            headers={"ETag": representation_etag(body)},
-        )
+        return self.upsert_by_key(request, slug, services.organisation_upsert)

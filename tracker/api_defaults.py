@@ -11,7 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, pagination, parsers, status
+from rest_framework import exceptions, filters, pagination, parsers, status
+from rest_framework.request import Request
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -46,3 +47,17 @@ class KeyCursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = "pk"
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's search, whose refusal of a null character names the `search` parameter.
+
+    DRF's own error names no field, which the schema's field-keyed errors cannot describe.
+    """
+
+    def get_search_terms(self, request: Request) -> list[str]:
+        try:
+            terms: list[str] = super().get_search_terms(request)
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({self.search_param: error.detail}) from None
+        return terms

@@ -26,6 +26,8 @@ from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_standardized_errors.openapi import AutoSchema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -227,6 +229,15 @@ CHANGE_ENTRY_FIELDS: dict[str, serializers.Field[Any, Any, Any, Any]] = {
 }
 
 
+class PageSchema(AutoSchema):
+    """The feed's answer is one page object, not the list drf-spectacular assumes for `list`."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
+
+
+@extend_validation_errors(["invalid"], field_name="after", actions=["list"])
+@extend_validation_errors(["invalid"], field_name="limit", actions=["list"])
 class ChangeFeedViewSet(ApiViewSet):
     """Every committed change to every synced entity, oldest first.
 
@@ -237,6 +248,7 @@ class ChangeFeedViewSet(ApiViewSet):
     """
 
     queryset = Change.objects.all()
+    schema = PageSchema()
     # Whoever may read recommendations may follow the feed; each entry is then
     # kept or left out by the client's right to read its entity type.
     read_permission_model = Recommendation
@@ -244,6 +256,7 @@ class ChangeFeedViewSet(ApiViewSet):
     filter_backends: list[Any] = []
 
     @extend_schema(
+        operation_id="v1_changes_list",
         parameters=[
             OpenApiParameter("after", OpenApiTypes.STR, description="A `next` cursor."),
             OpenApiParameter(

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "tracker.middleware.HistoryContextMiddleware",
+    "tracker.middleware.WebhookQueueMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -159,7 +160,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["tracker.api_defaults.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "tracker.api_defaults.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "tracker.api_defaults.KeyCursorPagination",
@@ -206,6 +207,8 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "tracker.api_schema.document_unknown_fields",
+        "tracker.api_schema.document_nested_attrs",
     ],
 }
 DRF_STANDARDIZED_ERRORS = {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": False}
@@ -221,6 +224,26 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Report exports live in recommendations/exports.py, which the worker must load.
 CELERY_INCLUDE = ["recommendations.exports"]
+# With Redis, a task a dead worker had taken is handed out again after this
+# many seconds; it must exceed the longest task and the longest retry delay
+# (WEBHOOK_RETRY_MAX_DELAY), or those run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", 10),
+}
+
+# Webhooks (tracker/webhooks.py): attempt n failing waits BASE * 2**(n-1)
+# seconds, at most MAX_DELAY, and after MAX_ATTEMPTS the delivery is failed.
+# A pending delivery whose due time passed STALE_AFTER seconds ago lost its
+# task message and is sent again by the periodic queueing task.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Endpoints on loopback, private or link-local addresses are refused unless this
+# is on (development and tests, whose receivers listen on 127.0.0.1).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_MAX_DELAY = env_int("WEBHOOK_RETRY_MAX_DELAY", 1800)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_STALE_AFTER_SECONDS = env_int("WEBHOOK_STALE_AFTER_SECONDS", 600)
 
 # Reports (recommendations/views.py): public to anyone, or only to the roles
 # that may read them; exports larger than the limit run in the background and
@@ -247,6 +270,12 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-reminders": {
         "task": "recommendations.tasks.send_deadline_reminders",
         "schedule": crontab(hour=7, minute=0),
+    },
+    # Turns new changes into webhook deliveries; writes through the web also
+    # trigger it at once, this catches the rest (imports, shell, held-back rows).
+    "webhook-deliveries": {
+        "task": "tracker.tasks.queue_webhook_deliveries",
+        "schedule": float(env_int("WEBHOOK_QUEUE_INTERVAL", 60)),
     },
 }
 
