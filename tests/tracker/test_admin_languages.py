@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import datetime
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import formats, translation
 
@@ -61,3 +65,74 @@ def test_it_shows_content_in_the_readers_language_falling_back_to_english(issuer
         assert rec.text == "Ratify the convention."  # no Kazakh text: English instead
     with translation.override("en"):
         assert rec.text == "Ratify the convention."
+
+
+@dataclass
+class _Entry:
+    msgid: str = ""
+    msgstrs: list[str] = field(default_factory=list)
+    fuzzy: bool = False
+
+
+def _catalogue_entries(path: Path) -> list[_Entry]:
+    """The live entries of a .po file (header and obsolete `#~` entries left out)."""
+    entries: list[_Entry] = []
+    entry = _Entry()
+    target: list[str] | None = None  # the string the next continuation line belongs to
+    msgid: list[str] = []
+
+    def finish() -> None:
+        nonlocal entry, msgid, target
+        entry.msgid = "".join(msgid)
+        if entry.msgid or entry.msgstrs:
+            entries.append(entry)
+        entry, msgid, target = _Entry(), [], None
+
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line:
+            finish()
+        elif line.startswith("#,"):
+            entry.fuzzy = entry.fuzzy or "fuzzy" in (flag.strip() for flag in line[2:].split(","))
+        elif line.startswith("#"):
+            continue
+        else:
+            keyword, _space, quoted = line.partition(" ")
+            if line.startswith('"'):
+                keyword, quoted = "", line
+            text = ast.literal_eval(quoted)
+            if keyword == "msgid":
+                if msgid or entry.msgstrs:
+                    finish()
+                msgid.append(text)
+                target = msgid
+            elif keyword.startswith("msgstr"):
+                entry.msgstrs.append(text)
+                target = None
+            elif keyword == "" and target is not None:
+                target.append(text)
+            elif keyword == "" and entry.msgstrs:
+                entry.msgstrs[-1] += text
+            else:  # msgctxt, msgid_plural: not needed to judge the translation
+                target = None
+    finish()
+    return [e for e in entries if e.msgid]  # the header has the empty msgid
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_every_message_is_translated(language):
+    catalogues = sorted(
+        path
+        for locale_path in settings.LOCALE_PATHS
+        for path in (Path(locale_path) / language / "LC_MESSAGES").glob("*.po")
+    )
+    assert catalogues, f"no .po catalogue for {language}"
+    for path in catalogues:
+        entries = _catalogue_entries(path)
+        assert entries, f"{path} has no messages"
+        untranslated = [e.msgid for e in entries if not e.msgstrs or not all(e.msgstrs)]
+        assert not untranslated, (
+            f"{path}: {len(untranslated)} untranslated, the first: {untranslated[0]!r}"
+        )
+        fuzzy = [e.msgid for e in entries if e.fuzzy]
+        assert not fuzzy, f"{path}: {len(fuzzy)} fuzzy, the first: {fuzzy[0]!r}"
