@@ -216,3 +216,49 @@ def test_it_shows_each_objects_history_in_the_admin(client, administrator, issue
     page = events.content.decode()
     assert "Renamed for history" in page
     assert "insert" in page and "update" in page
+
+
+def assessment_events(assessments) -> list:
+    event_model = apps.get_model("recommendations", "StatusAssessmentEvent")
+    return list(
+        event_model.objects.filter(pgh_obj_id__in=[a.pk for a in assessments])
+        .select_related("pgh_context")
+        .order_by("pgh_id")
+    )
+
+
+def test_it_records_the_admins_bulk_action_with_its_user(client, alice, alice_org, issuer):
+    from tests.recommendations.test_admin_workflow import bulk_form
+
+    recs = [factories.recommendation(issuer, f"rec-bulk-audit-{i}") for i in range(2)]
+    client.force_login(alice)
+    url = reverse("admin:recommendations_recommendation_changelist")
+    assert client.post(url, bulk_form(recs, alice_org)).status_code == 302
+
+    recorded = list(StatusAssessment.objects.filter(recommendation__in=recs))
+    events = assessment_events(recorded)
+    assert {(e.pgh_obj_id, e.pgh_label) for e in events} >= {(a.pk, "insert") for a in recorded}
+    assert {e.pgh_context.metadata["user"] for e in events} == {alice.pk}
+    assert {e.pgh_context.metadata["url"] for e in events} == {url}
+
+
+def test_it_records_a_spreadsheet_import_with_its_user(client, alice, alice_org, issuer):
+    from tests.recommendations.test_admin_import_export import ASSESSMENT_HEADERS, csv_upload
+
+    factories.recommendation(issuer, "rec-import-audit")
+    sheet = f"{ASSESSMENT_HEADERS}\nrec-import-audit,alice-ngo,Fully,2024-01-15,Adopted,public,\n"
+    client.force_login(alice)
+    preview = client.post(
+        reverse("admin:recommendations_statusassessment_import"),
+        {"import_file": csv_upload(sheet), "format": "0", "resource": "0"},
+    )
+    confirm = preview.context["confirm_form"].initial
+    process = reverse("admin:recommendations_statusassessment_process_import")
+    assert client.post(process, confirm).status_code == 302
+
+    recorded = list(StatusAssessment.objects.filter(recommendation__code="rec-import-audit"))
+    assert len(recorded) == 1
+    events = assessment_events(recorded)
+    assert [e.pgh_label for e in events] == ["insert"]
+    assert events[0].pgh_context.metadata["user"] == alice.pk
+    assert events[0].pgh_context.metadata["url"] == process
