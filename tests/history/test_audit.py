@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -218,7 +219,7 @@ def test_it_shows_each_objects_history_in_the_admin(client, administrator, issue
     assert "insert" in page and "update" in page
 
 
-def assessment_events(assessments) -> list:
+def assessment_events(assessments) -> list[Any]:
     event_model = apps.get_model("recommendations", "StatusAssessmentEvent")
     return list(
         event_model.objects.filter(pgh_obj_id__in=[a.pk for a in assessments])
