@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from instruments.api import PROVISION_KEY_SEPARATOR
 from recommendations import services
+from recommendations.api_lists import RecommendationRowsListMixin
 from recommendations.choices import RecommendationKind, ReviewState, StateResponse, Status
 from recommendations.models import (
     Concern,
@@ -191,7 +192,7 @@ class RecommendationFilter(django_filters.FilterSet):  # type: ignore[misc]
 
 # `provision` is checked by the filter's own method, which drf-standardized-errors cannot see.
 @extend_validation_errors(["invalid"], field_name="provision", actions=["list"])
-class RecommendationViewSet(ReadOnlyApiViewSet):
+class RecommendationViewSet(RecommendationRowsListMixin, ReadOnlyApiViewSet):
     """Recommendations by `code`, with each assessor's current status and the derived headline."""
 
     queryset = recommendations_for_api().order_by("code")
@@ -200,7 +201,7 @@ class RecommendationViewSet(ReadOnlyApiViewSet):
     lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9._-]*"
     filterset_class = RecommendationFilter
     search_fields = ["code", "text"]
-    ordering_fields = ["code", "issued_on", "follow_up_due", "updated_at"]
+    ordering_fields = ["code", "updated_at"]
     ordering = ["code"]
 
 
@@ -227,7 +228,7 @@ class ConcernViewSet(ReadOnlyApiViewSet):
     lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9._-]*"
     filterset_class = ConcernFilter
     search_fields = ["code", "text"]
-    ordering_fields = ["code", "raised_on", "updated_at"]
+    ordering_fields = ["code", "updated_at"]
     ordering = ["code"]
 
 

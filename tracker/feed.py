@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +59,17 @@ class SyncedEntity:
     serializer: type[serializers.BaseSerializer[Any]]
     by_keys: Callable[[QuerySet[Any], list[str]], QuerySet[Any]]
     key_of: Callable[[Any], str]
+    # (key, representation) of the rows; by default through `serializer`, all at once.
+    representations: Callable[[QuerySet[Any], dict[str, Any]], Iterable[tuple[str, Any]]] | None = (
+        None
+    )
+
+    def represent(self, rows: QuerySet[Any], context: dict[str, Any]) -> Iterable[tuple[str, Any]]:
+        if self.representations is not None:
+            return self.representations(rows, context)
+        rows_list = list(rows)
+        rendered = self.serializer(rows_list, many=True, context=context).data
+        return zip(map(self.key_of, rows_list), rendered, strict=True)
 
 
 def _by_field(field: str) -> Callable[[QuerySet[Any], list[str]], QuerySet[Any]]:
@@ -70,6 +81,7 @@ def synced_entities() -> dict[str, SyncedEntity]:
     from instruments import api as instruments_api
     from instruments import models as instrument_models
     from recommendations import api as recommendations_api
+    from recommendations import api_lists as recommendations_api_lists
     from recommendations import models as recommendation_models
     from recommendations import serializers as recommendation_serializers
     from tracker import api as tracker_api
@@ -126,6 +138,7 @@ def synced_entities() -> dict[str, SyncedEntity]:
             recommendation_serializers.RecommendationSerializer,
             _by_field("code"),
             lambda row: row.code,
+            recommendations_api_lists.recommendation_representations,
         ),
         "concern": SyncedEntity(
             recommendation_models.Concern,
@@ -197,10 +210,10 @@ def render(changes: list[Change], request: Request) -> list[dict[str, Any]]:
             continue
         readable.add(name)
         rows = entity.by_keys(entity.queryset(request), sorted(keys))
-        for row in rows:
-            representations[(name, entity.key_of(row))] = entity.serializer(
-                row, context=context
-            ).data
+        # One serializer for all the rows of a type: building a serializer's
+        # fields (choices, translated labels) per row was most of a page's time.
+        for key, data in entity.represent(rows, context):
+            representations[(name, key)] = data
     return [
         {
             "cursor": encode_cursor(change.txid, change.pk),

@@ -1,0 +1,297 @@
+"""The recommendations list page, built from plain rows instead of model instances.
+
+A page of 100 recommendations through `RecommendationSerializer` spends most
+of its time creating model instances and running DRF fields (README, "Scale").
+Here the page is one `.values()` query, each related list one more query for
+the page's ids, the documents plain dicts and the body encoded by orjson. The
+JSON is the serializer's, key for key and byte for byte;
+`tests/api/test_list_rows.py` holds the two equal, for several clients. The
+detail view keeps the serializer.
+
+Nothing here is per client: a recommendation's representation shows no
+evidence (only each assessor's status and the assessment's key), so there is
+nothing to withhold. Should evidence ever be added to it, the equality test
+with confidential evidence fails until this module withholds it too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+from django.db.models import BooleanField, Expression, F, ManyToManyField, Model, QuerySet
+from django.utils import timezone
+from modeltranslation.manager import MultilingualQuerySet
+from rest_framework import renderers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from instruments.api import provision_key
+from recommendations.models import CurrentAssessment, ProvisionLink, Recommendation
+from tracker.api import representation_etag
+
+Document = dict[str, Any]
+
+# Every column the page shows, plus `id` to find the related rows. The
+# ordering fields of the viewset are all here, which the cursor reads back
+# from the rows and a DISTINCT (filters across many-to-many) needs selected.
+PAGE_COLUMNS = (
+    "id",
+    "code",
+    "kind",
+    "text",
+    "issued_by__slug",
+    "issued_on",
+    "issued_on_precision",
+    "source__key",
+    "country",
+    "follow_up_due",
+    "reiterates__code",
+    "state_response",
+    "headline_status",
+    "disputed",
+    "created_at",
+    "updated_at",
+)
+
+
+def _date(value: datetime.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+class OneOf(Expression):
+    """`column IN (ids)`, written `column = ANY(%s)` on PostgreSQL: one parameter for any number.
+
+    Django's `__in` sends each id as its own parameter; preparing, quoting
+    and parsing five lists of 100 ids cost about as much as running the queries.
+    """
+
+    def __init__(self, column: str, ids: Sequence[int]) -> None:
+        super().__init__(output_field=BooleanField())
+        self.column: Any = F(column)
+        self.ids = list(ids)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
+        column, params = compiler.compile(self.column)
+        placeholders = ", ".join(["%s"] * len(self.ids)) or "NULL"
+        return f"{column} IN ({placeholders})", (*params, *self.ids)
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        column, params = compiler.compile(self.column)
+        return f"{column} = ANY(%s::bigint[])", (*params, self.ids)
+
+
+def _moment(value: datetime.datetime, zone: datetime.tzinfo) -> str:
+    """A time as DRF's DateTimeField writes it: ISO 8601 in the active zone, UTC as `Z`."""
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _keys_by_recommendation(relation: str, column: str, ids: Sequence[int]) -> dict[int, list[str]]:
+    """One many-to-many list per recommendation, in the related model's own ordering.
+
+    The query goes through the related model's manager, as a prefetch does,
+    so that modeltranslation orders themes by the name in the active
+    language; `id` breaks the ties the prefetch left to the database.
+    """
+    field = Recommendation._meta.get_field(relation)
+    if not isinstance(field, ManyToManyField):
+        raise TypeError(f"{relation} is not a many-to-many field of Recommendation")
+    model: type[Model] = field.related_model
+    reverse_name = field.related_query_name()
+    ordered = model._default_manager.filter(OneOf(reverse_name, ids)).order_by(
+        *(model._meta.ordering or []), "id"
+    )
+    if isinstance(ordered, MultilingualQuerySet):
+        # Ordered by the translated name now; the plain columns need no fallback.
+        ordered = ordered.rewrite(False)
+    rows = ordered.values_list(reverse_name, column)
+    grouped: dict[int, list[str]] = defaultdict(list)
+    for recommendation_id, value in rows:
+        grouped[recommendation_id].append(value)
+    return grouped
+
+
+def _current_assessments(ids: Sequence[int]) -> dict[int, list[Document]]:
+    rows = (
+        CurrentAssessment.objects.filter(OneOf("recommendation_id", ids))
+        .order_by("assessor__slug")
+        .values_list(
+            "recommendation_id", "assessor__slug", "status", "status_since", "assessment__key"
+        )
+    )
+    grouped: dict[int, list[Document]] = defaultdict(list)
+    for recommendation_id, assessor, status, status_since, assessment in rows:
+        grouped[recommendation_id].append(
+            {
+                "assessor": assessor,
+                "status": status,
+                "status_since": _date(status_since),
+                "assessment": str(assessment),
+            }
+        )
+    return grouped
+
+
+def _provision_links(ids: Sequence[int]) -> dict[int, list[Document]]:
+    rows = (
+        ProvisionLink.objects.filter(OneOf("recommendation_id", ids))
+        .order_by("key")
+        .values_list(
+            "recommendation_id", "key", "relation", "instrument__slug", "provision__eid", "note"
+        )
+    )
+    grouped: dict[int, list[Document]] = defaultdict(list)
+    for recommendation_id, key, relation, instrument, eid, note in rows:
+        grouped[recommendation_id].append(
+            {
+                "key": key,
+                "relation": relation,
+                "instrument": instrument,
+                # As the serializer: the key is built from the link's own instrument.
+                "provision": None if eid is None else provision_key(instrument, eid),
+                "note": note,
+            }
+        )
+    return grouped
+
+
+def recommendation_documents(rows: Iterable[Document]) -> list[Document]:
+    """The representations of `rows` (dicts of PAGE_COLUMNS), five queries for any number."""
+    rows = list(rows)
+    ids = [row["id"] for row in rows]
+    if not ids:
+        return []
+    addressed_to = _keys_by_recommendation("addressed_to", "slug", ids)
+    themes = _keys_by_recommendation("themes", "slug", ids)
+    sdg_targets = _keys_by_recommendation("sdg_targets", "code", ids)
+    current = _current_assessments(ids)
+    links = _provision_links(ids)
+    zone = timezone.get_current_timezone()
+    return [
+        {
+            "code": row["code"],
+            "kind": row["kind"],
+            "text": row["text"],
+            "issued_by": row["issued_by__slug"],
+            "issued_on": _date(row["issued_on"]),
+            "issued_on_precision": row["issued_on_precision"],
+            "source": row["source__key"],
+            "addressed_to": addressed_to.get(row["id"], []),
+            "country": str(row["country"] or ""),
+            "themes": themes.get(row["id"], []),
+            "sdg_targets": sdg_targets.get(row["id"], []),
+            "follow_up_due": _date(row["follow_up_due"]),
+            "reiterates": row["reiterates__code"],
+            "state_response": row["state_response"],
+            "headline_status": row["headline_status"],
+            "disputed": row["disputed"],
+            "current_assessments": current.get(row["id"], []),
+            "provision_links": links.get(row["id"], []),
+            "created_at": _moment(row["created_at"], zone),
+            "updated_at": _moment(row["updated_at"], zone),
+        }
+        for row in rows
+    ]
+
+
+def recommendation_representations(
+    recommendations: QuerySet[Recommendation], context: Mapping[str, Any]
+) -> list[tuple[str, Document]]:
+    """(code, representation) of each recommendation, for the change feed.
+
+    The same documents as the list page's, so the feed shows what a list
+    shows; `context` (the client) changes nothing, as explained above.
+    """
+    rows = recommendations.prefetch_related(None).values(*PAGE_COLUMNS)
+    return [(document["code"], document) for document in recommendation_documents(rows)]
+
+
+# What `json.dumps(ensure_ascii=True)` escapes and orjson writes as is.
+_BEYOND_ASCII = re.compile("[^\x00-\x7e]+")
+
+
+def plain_representation_etag(data: Any) -> str:
+    """`tracker.api.representation_etag` of plain JSON data, several times faster.
+
+    That tag hashes `json.dumps(sort_keys=True)` with ASCII escapes; orjson
+    writes the same text for plain data but for characters beyond ASCII
+    (and DEL), which are escaped here, run by run, by `json.dumps` itself.
+    """
+    body = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    if not body.isascii() or b"\x7f" in body:
+        text = _BEYOND_ASCII.sub(lambda run: json.dumps(run.group())[1:-1], body.decode())
+        body = text.encode()
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+class PlainJSONResponse(Response):
+    """A response of plain JSON data (str, int, bool, None, lists, dicts), encoded by orjson.
+
+    orjson writes such data exactly as DRF's JSONRenderer does in its default,
+    compact, non-ASCII-escaping mode, except for U+2028 and U+2029, which DRF
+    escapes for JavaScript and so is done here. Any other renderer or mode
+    (an `indent` in Accept, say) goes through DRF as usual.
+    """
+
+    @property
+    def rendered_content(self) -> Any:
+        renderer = getattr(self, "accepted_renderer", None)
+        if (
+            self.data is None
+            or type(renderer) is not renderers.JSONRenderer
+            or renderer.ensure_ascii
+            or not renderer.compact
+            or renderer.get_indent(
+                getattr(self, "accepted_media_type", None) or "",
+                getattr(self, "renderer_context", None) or {},
+            )
+            is not None
+        ):
+            return super().rendered_content
+        try:
+            body = orjson.dumps(self.data)
+        except orjson.JSONEncodeError:
+            return super().rendered_content
+        self["Content-Type"] = self.content_type or renderer.media_type
+        if b"\xe2\x80\xa8" in body or b"\xe2\x80\xa9" in body:
+            body = body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+        return body
+
+    def etag_of_data(self, data: Any) -> str:
+        """Called by `ApiViewSet.finalize_response` instead of `representation_etag`."""
+        try:
+            return plain_representation_etag(data)
+        except orjson.JSONEncodeError:
+            return representation_etag(data)
+
+
+class RecommendationRowsListMixin:
+    """`list` for the recommendations viewset: its filters, search, ordering and cursor, on rows.
+
+    The ETag is still taken by `ApiViewSet.finalize_response` from the data,
+    which equals the serializer's, so it is the tag the serializer's page had.
+    """
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        view: Any = self
+        queryset: QuerySet[Recommendation] = view.filter_queryset(view.get_queryset())
+        # The viewset's prefetches are for instances; rows fetch their own.
+        rows = queryset.prefetch_related(None).values(*PAGE_COLUMNS)
+        page = view.paginate_queryset(rows)
+        if page is None:
+            return PlainJSONResponse(recommendation_documents(rows))
+        paginated = view.get_paginated_response(recommendation_documents(page))
+        return PlainJSONResponse(paginated.data)
