@@ -25,6 +25,7 @@ from instruments.models import (
 from tracker.api import (
     IF_MATCH,
     CountryCodeField,
+    KeyRelatedField,
     ReadOnlyApiViewSet,
     StrictSerializerMixin,
     upsert_responses,
@@ -50,7 +51,7 @@ def provisions_by_keys(queryset: QuerySet[Provision], keys: list[str]) -> QueryS
 
 
 class SourceSerializer(serializers.ModelSerializer[Source]):
-    publisher: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    publisher: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
 
@@ -79,9 +80,7 @@ class ParticipationSerializer(serializers.ModelSerializer[TreatyParticipation]):
 
 
 class RelationOutSerializer(serializers.ModelSerializer[InstrumentRelation]):
-    target: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
-    )
+    target: serializers.SlugRelatedField[Any] = KeyRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = InstrumentRelation
@@ -89,9 +88,7 @@ class RelationOutSerializer(serializers.ModelSerializer[InstrumentRelation]):
 
 
 class RelationInSerializer(serializers.ModelSerializer[InstrumentRelation]):
-    subject: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
-    )
+    subject: serializers.SlugRelatedField[Any] = KeyRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = InstrumentRelation
@@ -100,7 +97,7 @@ class RelationInSerializer(serializers.ModelSerializer[InstrumentRelation]):
 
 class InstrumentSerializer(StrictSerializerMixin, serializers.ModelSerializer[Instrument]):
     country = CountryCodeField(required=False)
-    adopted_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    adopted_by: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="slug", queryset=Organisation.objects.all(), allow_null=True, required=False
     )
     participations = ParticipationSerializer(many=True, read_only=True)
@@ -135,10 +132,10 @@ class InstrumentSerializer(StrictSerializerMixin, serializers.ModelSerializer[In
 
 class ProvisionSerializer(serializers.ModelSerializer[Provision]):
     key = serializers.SerializerMethodField()
-    instrument: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    instrument: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="slug", read_only=True
     )
-    parent: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(  # type: ignore[assignment]
+    parent: serializers.SlugRelatedField[Any] = KeyRelatedField(  # type: ignore[assignment]
         slug_field="eid", read_only=True, allow_null=True
     )
 
@@ -151,7 +148,7 @@ class ProvisionSerializer(serializers.ModelSerializer[Provision]):
 
 
 class CitationSerializer(serializers.ModelSerializer[Citation]):
-    source: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(  # type: ignore[assignment]
+    source: serializers.SlugRelatedField[Any] = KeyRelatedField(  # type: ignore[assignment]
         slug_field="key", read_only=True
     )
     supports = serializers.SerializerMethodField()
@@ -188,7 +185,7 @@ class SourceViewSet(ReadOnlyApiViewSet):
     lookup_field = "key"
     filterset_class = SourceFilter
     search_fields = ["title", "key", "author"]
-    ordering_fields = ["key", "published_on"]
+    ordering_fields = ["key"]
     ordering = ["key"]
 
 
@@ -229,7 +226,7 @@ class InstrumentViewSet(ReadOnlyApiViewSet):
     lookup_field = "slug"
     filterset_class = InstrumentFilter
     search_fields = ["title", "short_title", "slug"]
-    ordering_fields = ["slug", "title", "adopted_on"]
+    ordering_fields = ["slug", "title"]
     ordering = ["slug"]
 
     @extend_schema(parameters=[IF_MATCH], responses=upsert_responses(InstrumentSerializer))

@@ -24,7 +24,7 @@ from recommendations.models import (
     StatusAssessment,
     Theme,
 )
-from tracker.api import CountryCodeField, StrictSerializerMixin
+from tracker.api import CountryCodeField, KeyRelatedField, StrictSerializerMixin
 from tracker.models import Organisation
 from tracker.roles import can_read_evidence
 
@@ -53,7 +53,7 @@ class ThemeSerializer(StrictSerializerMixin, serializers.ModelSerializer[Theme])
 
 
 class ProvisionLinkSerializer(serializers.ModelSerializer[ProvisionLink]):
-    instrument: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    instrument: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="slug", read_only=True
     )
     provision = serializers.SerializerMethodField()
@@ -70,10 +70,8 @@ class ProvisionLinkSerializer(serializers.ModelSerializer[ProvisionLink]):
 
 
 class CurrentAssessmentSerializer(serializers.ModelSerializer[CurrentAssessment]):
-    assessor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
-    )
-    assessment: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    assessor: serializers.SlugRelatedField[Any] = KeyRelatedField(slug_field="slug", read_only=True)
+    assessment: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="key", read_only=True
     )
 
@@ -83,22 +81,22 @@ class CurrentAssessmentSerializer(serializers.ModelSerializer[CurrentAssessment]
 
 
 class RecommendationSerializer(serializers.ModelSerializer[Recommendation]):
-    issued_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    issued_by: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="slug", read_only=True
     )
-    source: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(  # type: ignore[assignment]
+    source: serializers.SlugRelatedField[Any] = KeyRelatedField(  # type: ignore[assignment]
         slug_field="key", read_only=True, allow_null=True
     )
-    addressed_to: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    addressed_to: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="slug", many=True, read_only=True
     )
-    themes: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    themes: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="slug", many=True, read_only=True
     )
-    sdg_targets: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    sdg_targets: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="code", many=True, read_only=True
     )
-    reiterates: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    reiterates: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="code", read_only=True, allow_null=True
     )
     country = CountryCodeField(read_only=True)
@@ -132,16 +130,16 @@ class RecommendationSerializer(serializers.ModelSerializer[Recommendation]):
 
 
 class ConcernSerializer(serializers.ModelSerializer[Concern]):
-    raised_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    raised_by: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="slug", read_only=True
     )
-    source: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(  # type: ignore[assignment]
+    source: serializers.SlugRelatedField[Any] = KeyRelatedField(  # type: ignore[assignment]
         slug_field="key", read_only=True, allow_null=True
     )
-    themes: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    themes: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="slug", many=True, read_only=True
     )
-    answered_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    answered_by: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="code", many=True, read_only=True
     )
     country = CountryCodeField(read_only=True)
@@ -168,16 +166,14 @@ class ConcernSerializer(serializers.ModelSerializer[Concern]):
 class AssessmentSerializer(serializers.ModelSerializer[StatusAssessment]):
     """An assessment as read; evidence is null when the client may not read it."""
 
-    recommendation: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    recommendation: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="code", read_only=True
     )
-    assessor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
-    )
-    source: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(  # type: ignore[assignment]
+    assessor: serializers.SlugRelatedField[Any] = KeyRelatedField(slug_field="slug", read_only=True)
+    source: serializers.SlugRelatedField[Any] = KeyRelatedField(  # type: ignore[assignment]
         slug_field="key", read_only=True, allow_null=True
     )
-    corrects: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    corrects: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="key", read_only=True, allow_null=True
     )
     evidence = serializers.CharField(read_only=True, allow_null=True)
@@ -219,10 +215,10 @@ class AssessmentSerializer(serializers.ModelSerializer[StatusAssessment]):
 class AssessmentCreateSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
     """What a client sends to record an assessment; the service does the rest."""
 
-    recommendation: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    recommendation: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="code", queryset=Recommendation.objects.all()
     )
-    assessor: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    assessor: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="slug",
         queryset=Organisation.objects.all(),
         required=False,
@@ -233,10 +229,10 @@ class AssessmentCreateSerializer(StrictSerializerMixin, serializers.Serializer[A
     evidence = serializers.CharField(max_length=20_000)
     evidence_url = serializers.URLField(required=False, allow_blank=True, default="")
     visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.PUBLIC)
-    source: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(  # type: ignore[assignment]
+    source: serializers.SlugRelatedField[Any] = KeyRelatedField(  # type: ignore[assignment]
         slug_field="key", queryset=Source.objects.all(), required=False, allow_null=True
     )
-    corrects: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    corrects: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="key",
         queryset=StatusAssessment.objects.all(),
         required=False,

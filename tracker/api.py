@@ -122,6 +122,19 @@ class CountryCodeField(serializers.ChoiceField):
         return str(value or "")
 
 
+class KeyRelatedField(serializers.SlugRelatedField[Any]):
+    """A related record named by its key; a key no record can have is simply unknown.
+
+    PostgreSQL refuses a null character in a query parameter; without this
+    check such a key would be a server error instead of "does not exist".
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
+
+
 def representation_etag(data: Any) -> str:
     """A strong ETag of a representation: the same JSON gives the same tag anywhere."""
     encoded = json.dumps(data, sort_keys=True, default=str, separators=(",", ":")).encode()
@@ -275,7 +288,7 @@ class StaffSessionScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unt
 
 
 class OrganisationSerializer(StrictSerializerMixin, serializers.ModelSerializer[Organisation]):
-    parent: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(  # type: ignore[assignment]
+    parent: serializers.SlugRelatedField[Any] = KeyRelatedField(  # type: ignore[assignment]
         slug_field="slug", queryset=Organisation.objects.all(), allow_null=True, required=False
     )
     country = CountryCodeField(required=False)

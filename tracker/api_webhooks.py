@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tracker import services
-from tracker.api import ApiViewSet, StrictSerializerMixin, call_service
+from tracker.api import ApiViewSet, KeyRelatedField, StrictSerializerMixin, call_service
 from tracker.models import ApiKey, Organisation, WebhookEndpoint
 from tracker.roles import Role, may_act_for_any_organisation, roles_of
 
@@ -39,7 +39,7 @@ class WebhookPermission(permissions.BasePermission):
 class WebhookEndpointSerializer(
     StrictSerializerMixin, serializers.ModelSerializer[WebhookEndpoint]
 ):
-    organisation: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    organisation: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="slug",
         queryset=Organisation.objects.all(),
         required=False,

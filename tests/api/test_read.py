@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from recommendations import services as recommendation_services
 from recommendations.models import Recommendation
 from tests import factories
-from tests.api.conftest import build_world
+from tests.api.conftest import bearer, build_world
 
 LISTS = [
     "organisations",
@@ -190,3 +190,34 @@ def test_it_refuses_malformed_json_naming_the_problem(api, partner, body):
     assert response.status_code == 400
     assert response.json()["type"] == "client_error"
     assert "JSON" in response.json()["errors"][0]["detail"]
+
+
+def test_it_offers_only_ordering_fields_that_cursor_pages_can_follow():
+    # A cursor holds the last row's value of the ordering field; a null there
+    # cannot be compared with, so paging would break at the first null.
+    from tracker.api_urls import router
+
+    nullable = [
+        f"{prefix}: {name}"
+        for prefix, viewset, _basename in router.registry
+        if getattr(viewset, "queryset", None) is not None
+        for name in getattr(viewset, "ordering_fields", None) or []
+        if name != "pk" and viewset.queryset.model._meta.get_field(name).null
+    ]
+    assert nullable == []
+
+
+def test_it_pages_through_every_record_in_every_ordering(api, partner, issuer):
+    for i in range(5):
+        due = None if i % 2 else datetime.date(2024, 1, i + 1)
+        factories.recommendation(issuer, f"r-order-{i}", follow_up_due=due)
+    bearer(api, partner)
+    for ordering in ("code", "-code", "updated_at", "-updated_at"):
+        seen: list[str] = []
+        url = f"/api/v1/recommendations/?ordering={ordering}&page_size=2"
+        while url:
+            response = api.get(url)
+            assert response.status_code == 200, (ordering, response.content)
+            seen += [row["code"] for row in response.json()["results"]]
+            url = response.json()["next"]
+        assert sorted(seen) == [f"r-order-{i}" for i in range(5)], ordering

@@ -608,3 +608,15 @@ def test_it_delivers_through_a_real_worker_at_least_once_when_one_is_killed(api,
         events = [r for r in server.requests if r["headers"]["webhook-id"] == delivery.event_id]
         assert events and events[-1]["event"]["type"] == "organisation.insert"
         assert events[-1]["event"]["data"]["data"]["name"] in {"One", "Two"}
+
+
+def test_it_answers_an_organisation_with_a_null_character_as_unknown(api, partner):
+    bearer(api, partner, write=True)
+    response = api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://example.org/hook", "organisation": "\x00"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert [error["attr"] for error in response.json()["errors"]] == ["organisation"]
+    assert not WebhookEndpoint.objects.exists()

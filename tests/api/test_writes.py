@@ -154,3 +154,13 @@ def test_it_refuses_bad_organisation_fields_and_writes_nothing(api, editor):
     attrs = {error["attr"] for error in response.json()["errors"]}
     assert {"name", "kind", "country", "slug"} <= attrs
     assert not Organisation.objects.filter(slug__in=["bad-one", "other"]).exists()
+
+
+@pytest.mark.parametrize("field", ["recommendation", "assessor", "source"])
+def test_it_answers_a_key_with_a_null_character_as_unknown(api, partner, rec, field):
+    # PostgreSQL refuses the character in a query: it must not become a server error.
+    bearer(api, partner, write=True)
+    response = api.post("/api/v1/assessments/", {**BODY, field: "bad\x00key"})
+    assert response.status_code == 400
+    assert [error["attr"] for error in response.json()["errors"]] == [field]
+    assert not StatusAssessment.objects.exists()
