@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from instruments.models import Instrument
 from tracker.history import recorded_as
 from tracker.roles import can_curate
+from tracker.services import upsert_fields
 
 # Treaty acts and relations between instruments have their own records; an
 # upsert by key replaces only the instrument's own fields.
@@ -48,17 +49,4 @@ def instrument_upsert(*, user: Any, slug: str, fields: dict[str, Any]) -> tuple[
     """
     if not can_curate(user, "instruments", "instrument"):
         raise PermissionDenied(_("You may not curate instruments."))
-    unknown = set(fields) - set(INSTRUMENT_WRITABLE_FIELDS)
-    if unknown:
-        raise ValidationError({field: _("This field cannot be written.") for field in unknown})
-    instrument = Instrument.objects.select_for_update().filter(slug=slug).first()
-    created = instrument is None
-    if instrument is None:
-        instrument = Instrument(slug=slug)
-    changed = [name for name in fields if getattr(instrument, name) != fields[name]]
-    for name in changed:
-        setattr(instrument, name, fields[name])
-    if created or changed:
-        instrument.full_clean()
-        instrument.save()
-    return instrument, created
+    return upsert_fields(Instrument, {"slug": slug}, fields, INSTRUMENT_WRITABLE_FIELDS)

@@ -50,6 +50,7 @@ from tracker.choices import DatePrecision
 from tracker.history import recorded_as
 from tracker.models import Organisation
 from tracker.roles import can_curate, can_review, may_act_for
+from tracker.services import upsert_fields
 
 
 def headline_from(statuses: Iterable[str]) -> tuple[Status, bool]:
@@ -505,17 +506,4 @@ def theme_upsert(*, user: Any, slug: str, fields: dict[str, Any]) -> tuple[Theme
     """
     if not can_curate(user, "recommendations", "theme"):
         raise PermissionDenied(_("You may not curate themes."))
-    unknown = set(fields) - set(THEME_WRITABLE_FIELDS)
-    if unknown:
-        raise ValidationError({field: _("This field cannot be written.") for field in unknown})
-    theme = Theme.objects.select_for_update().filter(slug=slug).first()
-    created = theme is None
-    if theme is None:
-        theme = Theme(slug=slug)
-    changed = [name for name in fields if getattr(theme, name) != fields[name]]
-    for name in changed:
-        setattr(theme, name, fields[name])
-    if created or changed:
-        theme.full_clean()
-        theme.save()
-    return theme, created
+    return upsert_fields(Theme, {"slug": slug}, fields, THEME_WRITABLE_FIELDS)

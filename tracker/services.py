@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -66,6 +68,35 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     return api_key
 
 
+ModelT = TypeVar("ModelT", bound=Model)
+
+
+def upsert_fields(
+    model: type[ModelT], key: dict[str, Any], fields: dict[str, Any], writable: Iterable[str]
+) -> tuple[ModelT, bool]:
+    """Create the record with `key`, or replace the given fields of it; True if created.
+
+    The shared body of the keyed upserts, called inside their transaction
+    after their permission check. Fields left out keep their values; writing
+    the same fields twice saves nothing the second time (no history row, no
+    feed entry), so a batch pushed twice ends the same.
+    """
+    unknown = set(fields) - set(writable)
+    if unknown:
+        raise ValidationError({field: _("This field cannot be written.") for field in unknown})
+    record = model._default_manager.select_for_update().filter(**key).first()
+    created = record is None
+    if record is None:
+        record = model(**key)
+    changed = [name for name in fields if getattr(record, name) != fields[name]]
+    for name in changed:
+        setattr(record, name, fields[name])
+    if created or changed:
+        record.full_clean()
+        record.save()
+    return record, created
+
+
 @recorded_as(user="user")
 @transaction.atomic
 def organisation_upsert(
@@ -78,20 +109,7 @@ def organisation_upsert(
     """
     if not can_curate(user, "tracker", "organisation"):
         raise PermissionDenied(_("You may not curate organisations."))
-    unknown = set(fields) - set(ORGANISATION_WRITABLE_FIELDS)
-    if unknown:
-        raise ValidationError({field: _("This field cannot be written.") for field in unknown})
-    organisation = Organisation.objects.select_for_update().filter(slug=slug).first()
-    created = organisation is None
-    if organisation is None:
-        organisation = Organisation(slug=slug)
-    changed = [name for name in fields if getattr(organisation, name) != fields[name]]
-    for name in changed:
-        setattr(organisation, name, fields[name])
-    if created or changed:
-        organisation.full_clean()
-        organisation.save()
-    return organisation, created
+    return upsert_fields(Organisation, {"slug": slug}, fields, ORGANISATION_WRITABLE_FIELDS)
 
 
 def may_manage_webhooks(user: Any, organisation: Organisation) -> bool:
