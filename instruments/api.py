@@ -106,23 +106,10 @@ class InstrumentSerializer(StrictSerializerMixin, serializers.ModelSerializer[In
 
     class Meta:
         model = Instrument
+        # The instrument's own fields are those a keyed PUT may write.
         fields = [
             "slug",
-            "title",
-            "short_title",
-            "kind",
-            "jurisdiction",
-            "country",
-            "state",
-            "adopted_on",
-            "adopted_on_precision",
-            "in_force_on",
-            "in_force_on_precision",
-            "period_start",
-            "period_end",
-            "adopted_by",
-            "description",
-            "url",
+            *services.INSTRUMENT_WRITABLE_FIELDS,
             "participations",
             "relations",
             "related_from",
