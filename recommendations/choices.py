@@ -5,6 +5,8 @@ API, reports and imports. The first five values follow ODIHR's own scale of
 implementation; `no_longer_relevant` closes a recommendation overtaken by events.
 """
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +35,16 @@ STATUS_RANK = {
     Status.FULLY_IMPLEMENTED: 3,
     Status.NO_LONGER_RELEVANT: 4,
 }
+
+
+def headline_from(statuses: Iterable[str]) -> tuple[Status, bool]:
+    """The headline status and the disputed flag for a set of standing statuses."""
+    distinct = {Status(status) for status in statuses}
+    if not distinct:
+        return Status.NOT_ASSESSED, False
+    headline = min(distinct, key=lambda status: STATUS_RANK[status])
+    return headline, len(distinct) > 1
+
 
 # Crosswalk from other vocabularies, for imports. Keys are compared lower-cased
 # with spaces, hyphens and underscores folded together (see `status_from_label`).

@@ -209,8 +209,11 @@ class Recommendation(models.Model):
         indexes = [
             # Report filters and the overview group by headline status.
             models.Index(fields=["headline_status"], name="recommendation_status_idx"),
-            # The overdue list: follow-up date before today.
-            models.Index(fields=["follow_up_due"], name="recommendation_due_idx"),
+            # The overdue list and count: follow-up date before today, not
+            # closed; with the status in the index the count reads no rows.
+            models.Index(
+                fields=["follow_up_due", "headline_status"], name="recommendation_due_status_idx"
+            ),
             # Partners' incremental sync: `updated_after`.
             models.Index(fields=["updated_at"], name="recommendation_updated_idx"),
         ]
@@ -629,3 +632,117 @@ class CurrentAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recommendation} · {self.assessor}: {self.status}"
+
+
+class StatusPeriod(models.Model):
+    """A span of days over which one assessor's assessment of a recommendation stood.
+
+    Derived data, like `CurrentAssessment`: rewritten from the published
+    history by the services in the transaction that publishes an assessment
+    (corrections and back-dated assessments change the past too), and
+    recomputed by `verify_history`. It lets "the status as of a day" be read
+    with one range filter instead of a window over the whole history. Not
+    audited: every row follows from audited, hash-chained assessments.
+    """
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="status_periods"
+    )
+    assessor = models.ForeignKey("tracker.Organisation", on_delete=models.PROTECT, related_name="+")
+    assessment = models.ForeignKey(StatusAssessment, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=30, choices=Status.choices)
+    valid_from = models.DateField()
+    # The first day it no longer stood; empty while it still stands.
+    valid_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["recommendation", "assessor", "valid_from"]
+        verbose_name = _("status period")
+        verbose_name_plural = _("status periods")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recommendation", "assessor", "valid_from"],
+                name="status_period_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=F("valid_from")),
+                name="status_period_not_empty",
+            ),
+        ]
+        indexes = [
+            # As-of reads filter on the start day; rows still standing are
+            # most of a late day's answer.
+            models.Index(fields=["valid_from"], name="status_period_from_idx"),
+        ]
+
+    def __str__(self) -> str:
+        until = self.valid_until.isoformat() if self.valid_until else "…"
+        who = f"{self.recommendation_id} · {self.assessor_id}"
+        return f"{who}: {self.status} {self.valid_from} to {until}"
+
+
+class HeadlinePeriod(models.Model):
+    """A span of days over which a recommendation's headline status held.
+
+    Derived from its `StatusPeriod` rows by the headline rule, in the same
+    transaction; a recommendation has no row for days nobody had assessed it.
+    Reports as of a past day group these rows in the database as the current
+    overview groups `Recommendation.headline_status`.
+    """
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="headline_periods"
+    )
+    headline = models.CharField(max_length=30, choices=Status.choices)
+    disputed = models.BooleanField(default=False)
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["recommendation", "valid_from"]
+        verbose_name = _("headline period")
+        verbose_name_plural = _("headline periods")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recommendation", "valid_from"], name="headline_period_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=F("valid_from")),
+                name="headline_period_not_empty",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["valid_from"], name="headline_period_from_idx"),
+        ]
+
+    def __str__(self) -> str:
+        until = self.valid_until.isoformat() if self.valid_until else "…"
+        return f"{self.recommendation_id}: {self.headline} {self.valid_from} to {until}"
+
+
+class OverviewCount(models.Model):
+    """A net change to one number of the current overview, written by PostgreSQL.
+
+    Statement triggers on recommendations, their provision links, their
+    themes and the current assessments add a row of +n or -n here in the
+    transaction of every change (migration 0006), whichever path made it, so
+    the overview of every recommendation reads a few hundred rows instead of
+    grouping the whole data set. Rows are only ever inserted, so concurrent
+    writers never wait for each other on a counter; `overview_counts_compact`
+    folds them into one row per number from time to time. `dimension` is
+    `status`, `disputed`, `issued_by`, `country`, `instrument`, `theme` or
+    `assessor`; `key` the organisation, instrument or theme id, or the
+    country code. `verify_history` checks the sums against a recount.
+    """
+
+    dimension = models.CharField(max_length=20)
+    key = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=30, blank=True)
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("overview count")
+        verbose_name_plural = _("overview counts")
+
+    def __str__(self) -> str:
+        return f"{self.dimension} {self.key} {self.status}: {self.n:+d}"

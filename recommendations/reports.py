@@ -19,7 +19,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -29,9 +42,11 @@ from instruments.models import Instrument, InstrumentRelation, Provision
 from recommendations.choices import ReviewState, Status
 from recommendations.models import (
     CurrentAssessment,
+    OverviewCount,
     ProvisionLink,
     Recommendation,
     StatusAssessment,
+    StatusPeriod,
     Theme,
 )
 from recommendations.selectors import StatusAsOf, changes_between, statuses_as_of
@@ -71,7 +86,11 @@ class ReportFilterForm(forms.Form):
 
     issued_by = forms.ModelChoiceField(
         label=_("Issuing body"),
-        queryset=Organisation.objects.filter(issued_recommendations__isnull=False).distinct(),
+        # Exists stops at the first row; a join with distinct would read every
+        # recommendation (every assessment, below) on each page view.
+        queryset=Organisation.objects.filter(
+            Exists(Recommendation.objects.filter(issued_by=OuterRef("pk")))
+        ),
         to_field_name="slug",
         required=False,
         error_messages=_unknown("issuing body"),
@@ -92,7 +111,9 @@ class ReportFilterForm(forms.Form):
     )
     assessor = forms.ModelChoiceField(
         label=_("Assessor"),
-        queryset=Organisation.objects.filter(assessments__isnull=False).distinct(),
+        queryset=Organisation.objects.filter(
+            Exists(StatusAssessment.objects.filter(assessor=OuterRef("pk")))
+        ),
         to_field_name="slug",
         required=False,
         error_messages=_unknown("assessor"),
@@ -318,56 +339,216 @@ def _theme_links() -> QuerySet[Any]:
 
 
 def overview(filters: ReportFilters) -> Overview:
-    """The overview of the recommendations matching `filters`, now or as of a day."""
-    if filters.as_of:
-        return _overview_as_of(filters, filters.as_of)
-    return _overview_current(filters)
+    """The overview of the recommendations matching `filters`, now or as of a day.
+
+    A fixed number of queries whatever the size of the data. The overview of
+    every recommendation today sums the counts PostgreSQL's triggers keep
+    (`OverviewCount`); with filters, a day, or on SQLite, seven aggregate
+    queries group the derived rows: `Recommendation.headline_status` and
+    `CurrentAssessment` for today, the `HeadlinePeriod` and `StatusPeriod`
+    rows covering a past day; the services keep all four on write.
+    """
+    if filters == ReportFilters() and connection.vendor == "postgresql":
+        return overview_from_counts()
+    return overview_recounted(filters)
 
 
-def _overview_current(filters: ReportFilters) -> Overview:
-    """Seven aggregate queries over the derived current fields."""
-    today = timezone.localdate()
-    matching = current_recommendations(filters)
-    by_status = {
-        row["headline_status"]: row["n"]
-        for row in matching.values("headline_status").annotate(n=Count("pk"))
+def overview_recounted(filters: ReportFilters) -> Overview:
+    """The overview grouped from the derived rows themselves, filtered as asked."""
+    day = filters.as_of
+    if day is None:
+        return _overview_grouped(
+            current_recommendations(filters),
+            prefix_status=lambda prefix: F(f"{prefix}headline_status"),
+            prefix_disputed=lambda prefix: F(f"{prefix}disputed"),
+            standing=CurrentAssessment.objects.all(),
+            day=timezone.localdate(),
+            as_of=None,
+        )
+    return _overview_grouped(
+        recommendations_on(filters, day),
+        # The period is joined at the root of each query, whatever the prefix.
+        prefix_status=lambda prefix: Coalesce(F("period_on__headline"), Value(Status.NOT_ASSESSED)),
+        prefix_disputed=lambda prefix: Coalesce(F("period_on__disputed"), Value(False)),
+        standing=standing_periods_on(day),
+        day=day,
+        as_of=day,
+        prefix_annotate=lambda prefix: {"period_on": _period_on(prefix, day)},
+    )
+
+
+def overview_counts() -> dict[tuple[str, str, str], int]:
+    """The sums of the `OverviewCount` rows the triggers write, without the zeros."""
+    rows = (
+        OverviewCount.objects.values("dimension", "key", "status")
+        .annotate(total=Sum("n"))
+        .order_by()
+        .values_list("dimension", "key", "status", "total")
+    )
+    return {(dimension, key, status): total for dimension, key, status, total in rows if total}
+
+
+def overview_from_counts() -> Overview:
+    """The overview of every recommendation from the kept counts. Five small queries.
+
+    Only the overdue count is counted here: it depends on today's date. The
+    names come from their tables, so a renamed body needs no recount.
+    """
+    counts = overview_counts()
+    by_dimension: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for (dimension, key, status), total in counts.items():
+        by_dimension[dimension].append((key, status, total))
+    organisations = {
+        str(pk): (slug, name)
+        for pk, slug, name in Organisation.objects.filter(
+            pk__in=[
+                int(key)
+                for dimension in ("issued_by", "assessor")
+                for key, _status, _total in by_dimension[dimension]
+            ]
+        ).values_list("pk", "slug", "name")
     }
-    flags = matching.aggregate(
-        disputed=Count("pk", filter=Q(disputed=True)),
+    instruments = {
+        str(pk): (slug, title)
+        for pk, slug, title in Instrument.objects.filter(
+            pk__in=[int(key) for key, _status, _total in by_dimension["instrument"]]
+        ).values_list("pk", "slug", "title")
+    }
+    themes = {
+        str(pk): (slug, name)
+        for pk, slug, name in Theme.objects.filter(
+            pk__in=[int(key) for key, _status, _total in by_dimension["theme"]]
+        ).values_list("pk", "slug", "name")
+    }
+
+    def rows(dimension: str, names: Mapping[str, tuple[str, str]] | None) -> list[BreakdownRow]:
+        entries = []
+        for key, status, total in by_dimension[dimension]:
+            slug, label = names[key] if names is not None else (key, key)
+            entries.append({"key": slug, "label": label, "status": status, "n": total})
+        return _grouped(entries, "key", "label", "status")
+
+    by_status = {status: total for _key, status, total in by_dimension["status"]}
+    return Overview(
+        total=sum(by_status.values()),
+        by_status=by_status,
+        disputed=sum(total for _key, _status, total in by_dimension["disputed"]),
+        overdue=Recommendation.objects.overdue(timezone.localdate()).count(),
+        breakdowns=_breakdowns(
+            rows("issued_by", organisations),
+            rows("instrument", instruments),
+            rows("theme", themes),
+            rows("assessor", organisations),
+            _country_rows(rows("country", None)),
+        ),
+        as_of=None,
+        generated_at=timezone.now(),
+    )
+
+
+def _period_on(prefix: str, day: datetime.date) -> FilteredRelation:
+    """The headline period, if any, of the recommendation at `prefix` covering `day`."""
+    field = f"{prefix}headline_periods"
+    return FilteredRelation(
+        field,
+        condition=Q(**{f"{field}__valid_from__lte": day})
+        & (Q(**{f"{field}__valid_until__isnull": True}) | Q(**{f"{field}__valid_until__gt": day})),
+    )
+
+
+def standing_periods_on(day: datetime.date) -> QuerySet[StatusPeriod]:
+    """Each assessor's period standing on `day`, in the shape of `CurrentAssessment`."""
+    return StatusPeriod.objects.filter(valid_from__lte=day).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=day)
+    )
+
+
+def recommendations_on(filters: ReportFilters, day: datetime.date) -> QuerySet[Recommendation]:
+    """Recommendations issued by `day` matching every filter, by their status on that day."""
+    rows = _matching(filters).filter(Q(issued_on__isnull=True) | Q(issued_on__lte=day))
+    if filters.assessor:
+        rows = rows.filter(
+            pk__in=standing_periods_on(day)
+            .filter(assessor=filters.assessor)
+            .values("recommendation_id")
+        )
+    if filters.status:
+        rows = rows.annotate(period_on=_period_on("", day)).filter(
+            **(
+                {"period_on__isnull": True}
+                if filters.status == Status.NOT_ASSESSED
+                else {"period_on__headline": filters.status}
+            )
+        )
+        # Keep the filtered ids only: the grouping adds its own join.
+        rows = Recommendation.objects.filter(pk__in=rows.values("pk")).order_by()
+    return rows
+
+
+def _overview_grouped(
+    matching: QuerySet[Recommendation],
+    *,
+    prefix_status: Any,
+    prefix_disputed: Any,
+    standing: QuerySet[Any],
+    day: datetime.date,
+    as_of: datetime.date | None,
+    prefix_annotate: Any = None,
+) -> Overview:
+    """The overview's numbers grouped in the database.
+
+    `prefix_status(prefix)` is the expression of the status of the
+    recommendation reached through `prefix` (`""` from a recommendation,
+    `"recommendation__"` from a link); `prefix_annotate(prefix)`, if given,
+    the annotations that expression needs; `standing` the rows of each
+    assessor's own status.
+    """
+
+    def with_status(rows: QuerySet[Any], prefix: str = "") -> QuerySet[Any]:
+        if prefix_annotate is not None:
+            rows = rows.annotate(**prefix_annotate(prefix))
+        annotated: QuerySet[Any] = rows.annotate(
+            status_then=prefix_status(prefix), disputed_then=prefix_disputed(prefix)
+        )
+        return annotated
+
+    rows = with_status(matching)
+    by_status = {
+        row["status_then"]: row["n"] for row in rows.values("status_then").annotate(n=Count("pk"))
+    }
+    flags = rows.aggregate(
+        disputed=Count("pk", filter=Q(disputed_then=True)),
         overdue=Count(
             "pk",
-            filter=Q(follow_up_due__lt=today) & ~Q(headline_status__in=CLOSED_STATUSES),
+            filter=Q(follow_up_due__lt=day) & ~Q(status_then__in=CLOSED_STATUSES),
         ),
     )
     issuers = _grouped(
-        matching.values("issued_by__slug", "issued_by__name", "headline_status").annotate(
-            n=Count("pk")
-        ),
+        rows.values("issued_by__slug", "issued_by__name", "status_then").annotate(n=Count("pk")),
         "issued_by__slug",
         "issued_by__name",
-        "headline_status",
+        "status_then",
     )
     instruments = _grouped(
-        ProvisionLink.objects.filter(recommendation__in=matching)
-        .values("instrument__slug", "instrument__title", "recommendation__headline_status")
+        with_status(ProvisionLink.objects.filter(recommendation__in=matching), "recommendation__")
+        .values("instrument__slug", "instrument__title", "status_then")
         .annotate(n=Count("recommendation_id", distinct=True))
         .order_by(),
         "instrument__slug",
         "instrument__title",
-        "recommendation__headline_status",
+        "status_then",
     )
     themes = _grouped(
-        _theme_links()
-        .filter(recommendation__in=matching)
-        .values("theme__slug", "theme__name", "recommendation__headline_status")
+        with_status(_theme_links().filter(recommendation__in=matching), "recommendation__")
+        .values("theme__slug", "theme__name", "status_then")
         .annotate(n=Count("recommendation_id", distinct=True))
         .order_by(),
         "theme__slug",
         "theme__name",
-        "recommendation__headline_status",
+        "status_then",
     )
     assessors = _grouped(
-        CurrentAssessment.objects.filter(recommendation__in=matching)
+        standing.filter(recommendation__in=matching)
         .values("assessor__slug", "assessor__name", "status")
         .annotate(n=Count("pk"))
         .order_by(),
@@ -377,10 +558,10 @@ def _overview_current(filters: ReportFilters) -> Overview:
     )
     country_rows = _country_rows(
         _grouped(
-            matching.values("country", "headline_status").annotate(n=Count("pk")),
+            rows.values("country", "status_then").annotate(n=Count("pk")),
             "country",
             "country",
-            "headline_status",
+            "status_then",
         )
     )
     return Overview(
@@ -389,7 +570,7 @@ def _overview_current(filters: ReportFilters) -> Overview:
         disputed=flags["disputed"],
         overdue=flags["overdue"],
         breakdowns=_breakdowns(issuers, instruments, themes, assessors, country_rows),
-        as_of=None,
+        as_of=as_of,
         generated_at=timezone.now(),
     )
 
@@ -408,77 +589,6 @@ def _breakdowns(
         Breakdown("assessor", "By assessor", assessors, ASSESSOR_NOTE),
         Breakdown("country", "By country", country_rows),
     ]
-
-
-def _overview_as_of(filters: ReportFilters, day: datetime.date) -> Overview:
-    """Five queries: the matching rows, their themes and instruments, the statuses, names."""
-    matching = _matching(filters)
-    facts = {
-        row["pk"]: row
-        for row in matching.values(
-            "pk", "issued_by__slug", "issued_by__name", "country", "follow_up_due"
-        )
-    }
-    statuses = _keep_matching(filters, facts, statuses_as_of(day))
-    theme_pairs = (
-        _theme_links()
-        .filter(recommendation__in=matching)
-        .values_list("recommendation_id", "theme__slug", "theme__name")
-    )
-    instrument_pairs = (
-        ProvisionLink.objects.filter(recommendation__in=matching)
-        .values_list("recommendation_id", "instrument__slug", "instrument__title")
-        .distinct()
-        .order_by()
-    )
-
-    by_status: Counter[str] = Counter()
-    disputed = overdue = 0
-    issuer_counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    country_counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    assessor_counts: dict[int, Counter[str]] = defaultdict(Counter)
-    for pk, status in statuses.items():
-        fact = facts[pk]
-        by_status[status.headline] += 1
-        disputed += status.disputed
-        due = fact["follow_up_due"]
-        overdue += bool(due and due < day and status.headline not in CLOSED_STATUSES)
-        issuer_counts[(fact["issued_by__slug"], fact["issued_by__name"])][status.headline] += 1
-        country_counts[(fact["country"], fact["country"])][status.headline] += 1
-        for assessor_id, assessor_status in status.by_assessor.items():
-            assessor_counts[assessor_id][assessor_status] += 1
-
-    def pair_counts(pairs: Iterable[tuple[int, str, str]]) -> dict[tuple[str, str], Counter[str]]:
-        counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-        seen: set[tuple[int, str]] = set()
-        for pk, key, label in pairs:
-            if pk in statuses and (pk, key) not in seen:
-                seen.add((pk, key))
-                counts[(key, label)][statuses[pk].headline] += 1
-        return counts
-
-    names = {
-        pk: (slug, name)
-        for pk, slug, name in Organisation.objects.filter(pk__in=list(assessor_counts)).values_list(
-            "pk", "slug", "name"
-        )
-    }
-    assessor_rows = {names[pk]: counts for pk, counts in assessor_counts.items() if pk in names}
-    return Overview(
-        total=sum(by_status.values()),
-        by_status=dict(by_status),
-        disputed=disputed,
-        overdue=overdue,
-        breakdowns=_breakdowns(
-            _rows_from(issuer_counts),
-            _rows_from(pair_counts(instrument_pairs)),
-            _rows_from(pair_counts(theme_pairs)),
-            _rows_from(assessor_rows),
-            _country_rows(_rows_from(country_counts)),
-        ),
-        as_of=day,
-        generated_at=timezone.now(),
-    )
 
 
 def _rows_from(counts: Mapping[tuple[str, str], Counter[str]]) -> list[BreakdownRow]:
@@ -559,31 +669,88 @@ class ChangeRow:
     assessor_changes: list[tuple[Organisation, str, str]]
 
 
-def changes(filters: ReportFilters, start: datetime.date, end: datetime.date) -> list[ChangeRow]:
-    """Recommendations whose status changed between `start` and `end`. Four queries."""
-    matching_ids = set(_matching(filters).values_list("pk", flat=True))
-    found = [
-        change
-        for change in changes_between(start, end)
-        if change.recommendation_id in matching_ids
-        and (not filters.assessor or filters.assessor.pk in change.changed_assessors)
-        and (not filters.status or change.after.headline == filters.status)
-    ]
-    recommendations = Recommendation.objects.select_related("issued_by").in_bulk(
-        [change.recommendation_id for change in found]
+# What stood on one day: (recommendation, assessor, status) of the periods
+# covering it, for one assessor or all.
+STANDING_SQL = """
+    SELECT recommendation_id, assessor_id, status FROM recommendations_statusperiod
+    WHERE valid_from <= %s AND (valid_until IS NULL OR valid_until > %s) {assessor}
+"""
+# Recommendations with a pair that stood on one day and not on the other.
+# Only constant text is put together here; every value is a parameter.
+CHANGED_SQL = f"""
+SELECT recommendation_id FROM ({STANDING_SQL} EXCEPT {STANDING_SQL}) gone
+UNION
+SELECT recommendation_id FROM ({STANDING_SQL} EXCEPT {STANDING_SQL}) came
+"""  # noqa: S608
+
+
+def changed_recommendations(
+    filters: ReportFilters, start: datetime.date, end: datetime.date
+) -> QuerySet[Recommendation]:
+    """Recommendations matching `filters` whose status changed from `start` to `end`, by code.
+
+    The comparison runs in the database over the kept periods, so a page of
+    the result costs the same whatever the number of changes. With an
+    assessor, only that assessor's changes count; with a status, only
+    recommendations that have it on `end`.
+    """
+    assessor = "AND assessor_id = %s" if filters.assessor else ""
+
+    def on(day: datetime.date) -> list[object]:
+        return [day, day, filters.assessor.pk] if filters.assessor else [day, day]
+
+    changed = RawSQL(  # noqa: S611 (constant SQL, values as parameters)
+        CHANGED_SQL.format(assessor=assessor), [*on(start), *on(end), *on(end), *on(start)]
     )
-    assessor_ids = {pk for change in found for pk in change.changed_assessors}
+    rows = _matching(filters).filter(pk__in=changed)
+    if filters.status:
+        rows = rows.annotate(period_on=_period_on("", end)).filter(
+            **(
+                {"period_on__isnull": True}
+                if filters.status == Status.NOT_ASSESSED
+                else {"period_on__headline": filters.status}
+            )
+        )
+    return (
+        Recommendation.objects.filter(pk__in=rows.values("pk"))
+        .select_related("issued_by")
+        .order_by("code")
+    )
+
+
+def changes(
+    filters: ReportFilters,
+    start: datetime.date,
+    end: datetime.date,
+    *,
+    recommendations: Iterable[Recommendation] | None = None,
+) -> list[ChangeRow]:
+    """How the status of changed recommendations moved between `start` and `end`. Four queries.
+
+    `recommendations` is a page of `changed_recommendations`; all of them by default.
+    """
+    listed = list(
+        changed_recommendations(filters, start, end) if recommendations is None else recommendations
+    )
+    found = {
+        change.recommendation_id: change
+        for change in changes_between(start, end, recommendation_ids=[r.pk for r in listed])
+    }
+    assessor_ids = {pk for change in found.values() for pk in change.changed_assessors}
     assessors = Organisation.objects.in_bulk(list(assessor_ids))
     return [
         ChangeRow(
-            recommendation=recommendations[change.recommendation_id],
-            before=change.before,
-            after=change.after,
+            recommendation=recommendation,
+            before=found[recommendation.pk].before,
+            after=found[recommendation.pk].after,
             assessor_changes=[
-                (assessors[pk], old, new) for pk, (old, new) in change.changed_assessors.items()
+                (assessors[pk], old, new)
+                for pk, (old, new) in found[recommendation.pk].changed_assessors.items()
+                if not filters.assessor or pk == filters.assessor.pk
             ],
         )
-        for change in found
+        for recommendation in listed
+        if recommendation.pk in found
     ]
 
 

@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from recommendations.choices import ReviewState, Status
-from recommendations.models import Recommendation, RecommendationQuerySet, StatusAssessment
-from recommendations.services import headline_from
+from recommendations.choices import ReviewState, Status, headline_from
+from recommendations.models import (
+    Recommendation,
+    RecommendationQuerySet,
+    StatusAssessment,
+    StatusPeriod,
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,22 @@ def _standing_assessments(
     )
 
 
+def standing_on(
+    day: datetime.date, recommendation_ids: list[int] | None = None
+) -> QuerySet[StatusPeriod, tuple[int, int, str]]:
+    """(recommendation, assessor, status) of every assessment standing on `day`.
+
+    Read from the periods the services keep on write, which give what the
+    window in `_standing_assessments` computes from the whole history.
+    """
+    rows = StatusPeriod.objects.filter(valid_from__lte=day).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=day)
+    )
+    if recommendation_ids is not None:
+        rows = rows.filter(recommendation_id__in=recommendation_ids)
+    return rows.order_by().values_list("recommendation_id", "assessor_id", "status")
+
+
 def statuses_as_of(
     day: datetime.date,
     *,
@@ -74,15 +95,20 @@ def statuses_as_of(
     """The status of every assessed recommendation on `day`, by recommendation id.
 
     Recommendations missing from the result were not assessed then
-    (`NOT_ASSESSED`). One query. Grouping happens here in Python, after the
+    (`NOT_ASSESSED`). One query: over the kept periods, or with `known_at`
+    over the history itself, since the periods only know the record as it
+    stands now. Grouping happens here in Python, after the
     database filtered to one row per assessor, rather than with
     `.values().annotate(Count())` over the window, which Django was seen to
     group before filtering.
     """
     by_recommendation: dict[int, dict[int, Status]] = defaultdict(dict)
-    for recommendation_id, assessor_id, status in _standing_assessments(
-        day, known_at, recommendation_ids
-    ):
+    rows: Iterable[tuple[int, int, str]] = (
+        _standing_assessments(day, known_at, recommendation_ids)
+        if known_at is not None
+        else standing_on(day, recommendation_ids)
+    )
+    for recommendation_id, assessor_id, status in rows:
         by_recommendation[recommendation_id][assessor_id] = Status(status)
     result = {}
     for recommendation_id, by_assessor in by_recommendation.items():

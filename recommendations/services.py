@@ -22,20 +22,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from instruments.models import Instrument, Provision, Source
 from recommendations import chain
 from recommendations.choices import (
-    STATUS_RANK,
     LinkRelation,
     RecommendationKind,
     ReviewState,
     StateResponse,
     Status,
     Visibility,
+    headline_from,
 )
 from recommendations.models import (
     Concern,
@@ -46,20 +46,12 @@ from recommendations.models import (
     StatusAssessment,
     Theme,
 )
+from recommendations.periods import periods_refresh
 from tracker.choices import DatePrecision
 from tracker.history import recorded_as
 from tracker.models import Organisation
 from tracker.roles import can_curate, can_review, may_act_for
 from tracker.services import upsert_fields
-
-
-def headline_from(statuses: Iterable[str]) -> tuple[Status, bool]:
-    """The headline status and the disputed flag for a set of current statuses."""
-    distinct = {Status(status) for status in statuses}
-    if not distinct:
-        return Status.NOT_ASSESSED, False
-    headline = min(distinct, key=lambda status: STATUS_RANK[status])
-    return headline, len(distinct) > 1
 
 
 def current_from_history(published: Iterable[StatusAssessment]) -> dict[int, StatusAssessment]:
@@ -78,16 +70,18 @@ def current_from_history(published: Iterable[StatusAssessment]) -> dict[int, Sta
 
 
 def recommendation_refresh_status(*, recommendation: Recommendation) -> Recommendation:
-    """Recompute each assessor's current assessment and the derived headline.
+    """Recompute each assessor's current assessment, the derived headline and the periods.
 
     Called inside the transaction that publishes an assessment. Reads the
     recommendation's published history (served by `assessment_timeline_idx`).
     """
-    current = current_from_history(
+    published = list(
         StatusAssessment.objects.filter(
             recommendation=recommendation, review_state=ReviewState.PUBLISHED
         )
     )
+    current = current_from_history(published)
+    periods_refresh(recommendation.pk, published)
 
     existing = {row.assessor_id: row for row in recommendation.current_assessments.all()}
     for assessor_id, row in existing.items():
@@ -507,3 +501,31 @@ def theme_upsert(*, user: Any, slug: str, fields: dict[str, Any]) -> tuple[Theme
     if not can_curate(user, "recommendations", "theme"):
         raise PermissionDenied(_("You may not curate themes."))
     return upsert_fields(Theme, {"slug": slug}, fields, THEME_WRITABLE_FIELDS)
+
+
+def overview_counts_compact() -> int:
+    """Fold the overview's count rows into one per number; returns how many rows went.
+
+    The triggers only insert rows, so that writers never queue on a counter;
+    this keeps the table small. Rows other transactions insert meanwhile are
+    not in this statement's snapshot, so they are left for the next time.
+    """
+    if connection.vendor != "postgresql":
+        return 0  # no triggers, no rows
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH folded AS (
+                DELETE FROM recommendations_overviewcount
+                RETURNING dimension, key, status, n
+            ), kept AS (
+                INSERT INTO recommendations_overviewcount (dimension, key, status, n)
+                SELECT dimension, key, status, sum(n) FROM folded
+                GROUP BY dimension, key, status HAVING sum(n) <> 0
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM folded) - (SELECT count(*) FROM kept)
+            """
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from recommendations.selectors import deadlines_of
+from recommendations.services import overview_counts_compact
 from tracker.models import User
 from tracker.roles import Role
 
@@ -54,3 +55,9 @@ def send_deadline_reminders() -> int:
             [member.email for member in members],
         )
     return sent
+
+
+@shared_task(name="recommendations.tasks.compact_overview_counts")
+def compact_overview_counts() -> int:
+    """Fold the overview's count rows (CELERY_BEAT_SCHEDULE, every few minutes)."""
+    return overview_counts_compact()

@@ -1,14 +1,33 @@
-"""Proof that the assessment history was not rewritten and derived data matches it."""
+"""Proof that the assessment history was not rewritten and derived data matches it.
+
+Derived data: each assessor's current assessment, the headline and disputed
+flag, and the status and headline periods that as-of reports read.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import groupby
 
+from django.db import connection
+
 from recommendations import chain
-from recommendations.choices import ReviewState
-from recommendations.models import CurrentAssessment, Recommendation, StatusAssessment
-from recommendations.services import current_from_history, headline_from
+from recommendations.choices import ReviewState, headline_from
+from recommendations.models import (
+    CurrentAssessment,
+    HeadlinePeriod,
+    Recommendation,
+    StatusAssessment,
+    StatusPeriod,
+)
+from recommendations.periods import HeadlineSpan, Span, headline_spans, standing_spans
+from recommendations.reports import (
+    Overview,
+    ReportFilters,
+    overview_from_counts,
+    overview_recounted,
+)
+from recommendations.services import current_from_history
 
 
 def _chain_problems(code: str, published: list[StatusAssessment]) -> Iterator[str]:
@@ -52,6 +71,73 @@ def _derived_problems(
         )
 
 
+def _period_problems(
+    code: str,
+    published: list[StatusAssessment],
+    stored_status: list[Span],
+    stored_headline: list[HeadlineSpan],
+) -> Iterator[str]:
+    spans = standing_spans(published)
+    if sorted(stored_status) != spans:
+        yield f"recommendation {code}: status periods differ from its history"
+    if sorted(stored_headline) != headline_spans(spans):
+        yield f"recommendation {code}: headline periods differ from its history"
+
+
+def _stored_periods() -> tuple[dict[int, list[Span]], dict[int, list[HeadlineSpan]]]:
+    status: dict[int, list[Span]] = {}
+    for (
+        recommendation_id,
+        assessor_id,
+        start,
+        until,
+        assessment_id,
+        value,
+    ) in StatusPeriod.objects.values_list(
+        "recommendation_id",
+        "assessor_id",
+        "valid_from",
+        "valid_until",
+        "assessment_id",
+        "status",
+    ).iterator(chunk_size=5000):
+        status.setdefault(recommendation_id, []).append(
+            Span(assessor_id, start, until, assessment_id, value)
+        )
+    headline: dict[int, list[HeadlineSpan]] = {}
+    for recommendation_id, start, until, value, disputed in HeadlinePeriod.objects.values_list(
+        "recommendation_id", "valid_from", "valid_until", "headline", "disputed"
+    ).iterator(chunk_size=5000):
+        headline.setdefault(recommendation_id, []).append(
+            HeadlineSpan(start, until, value, disputed)
+        )
+    return status, headline
+
+
+def _overview_numbers(overview: Overview) -> dict[str, object]:
+    return {
+        "total": overview.total,
+        "by_status": {status: n for status, n in overview.by_status.items() if n},
+        "disputed": overview.disputed,
+        "overdue": overview.overdue,
+        "breakdowns": {
+            breakdown.slug: {row.key: row.counts for row in breakdown.rows}
+            for breakdown in overview.breakdowns
+        },
+    }
+
+
+def overview_problems() -> Iterator[str]:
+    """Where the counts PostgreSQL keeps for the overview differ from a recount."""
+    if connection.vendor != "postgresql":
+        return
+    counted = _overview_numbers(overview_from_counts())
+    recounted = _overview_numbers(overview_recounted(ReportFilters()))
+    for name, value in recounted.items():
+        if counted[name] != value:
+            yield f"overview counts: {name} is {counted[name]}, a recount gives {value}"
+
+
 def history_problems() -> Iterator[str]:
     """Every break in the chains and every derived status that its history contradicts."""
     published = (
@@ -65,6 +151,7 @@ def history_problems() -> Iterator[str]:
     stored: dict[int, dict[int, CurrentAssessment]] = {}
     for row in CurrentAssessment.objects.order_by("recommendation_id").iterator(chunk_size=5000):
         stored.setdefault(row.recommendation_id, {})[row.assessor_id] = row
+    status_periods, headline_periods = _stored_periods()
     # Published assessments that are not chained at all (a constraint forbids
     # this; a row altered behind its back would still show here).
     for assessment in StatusAssessment.objects.filter(
@@ -75,3 +162,10 @@ def history_problems() -> Iterator[str]:
         rows = by_recommendation.get(recommendation.pk, [])
         yield from _chain_problems(recommendation.code, rows)
         yield from _derived_problems(recommendation, rows, stored.get(recommendation.pk, {}))
+        yield from _period_problems(
+            recommendation.code,
+            rows,
+            status_periods.get(recommendation.pk, []),
+            headline_periods.get(recommendation.pk, []),
+        )
+    yield from overview_problems()

@@ -277,6 +277,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracker.tasks.queue_webhook_deliveries",
         "schedule": float(env_int("WEBHOOK_QUEUE_INTERVAL", 60)),
     },
+    # Keeps the overview's count rows few (the triggers only ever add rows).
+    "overview-counts": {
+        "task": "recommendations.tasks.compact_overview_counts",
+        "schedule": float(env_int("OVERVIEW_COMPACT_INTERVAL", 300)),
+    },
 }
 
 # Spreadsheet import and export in the admin: importing needs the model's add

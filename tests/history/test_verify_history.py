@@ -11,7 +11,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from recommendations import chain, services
-from recommendations.models import CurrentAssessment, StatusAssessment
+from recommendations.models import (
+    CurrentAssessment,
+    HeadlinePeriod,
+    StatusAssessment,
+    StatusPeriod,
+)
 from tests import factories
 
 
@@ -100,6 +105,9 @@ def test_it_notices_a_removed_assessment(history):
         "DELETE FROM recommendations_currentassessment WHERE assessment_id = %s", [target.pk]
     )
     behind_the_triggers_back(
+        "DELETE FROM recommendations_statusperiod WHERE assessment_id = %s", [target.pk]
+    )
+    behind_the_triggers_back(
         "DELETE FROM recommendations_statusassessment WHERE id = %s", [target.pk]
     )
     ok, output = verify()
@@ -117,6 +125,17 @@ def test_it_notices_a_headline_typed_in_by_hand(history):
     assert not ok
     assert "recommendation rec-1: headline fully_implemented stored" in output
     assert "partially_implemented (disputed) in its history" in output
+
+
+def test_it_notices_periods_that_drifted(history):
+    recs, _published = history
+    StatusPeriod.objects.filter(recommendation=recs[0]).update(status="fully_implemented")
+    HeadlinePeriod.objects.filter(recommendation=recs[1]).delete()
+    ok, output = verify()
+    assert not ok
+    assert "recommendation rec-0: status periods differ from its history" in output
+    assert "recommendation rec-1: headline periods differ from its history" in output
+    assert "rec-0: headline periods" not in output
 
 
 def test_it_notices_a_current_assessment_that_drifted(history):

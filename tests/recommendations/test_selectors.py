@@ -165,3 +165,64 @@ def test_it_costs_the_same_queries_for_many_recommendations(
     assert len(result) == 30
     # Checked against a plain count: the window filter must not group before filtering.
     assert sum(1 for s in result.values() if s.headline == Status.PARTIALLY_IMPLEMENTED) == 30
+
+
+# The kept periods -------------------------------------------------------------
+
+
+def every_day_around(timeline_days):
+    first, last = min(timeline_days), max(timeline_days)
+    day = first - datetime.timedelta(days=2)
+    while day <= last + datetime.timedelta(days=2):
+        yield day
+        day += datetime.timedelta(days=1)
+
+
+def test_it_answers_from_the_periods_what_the_history_says_on_every_day(timeline):
+    # `known_at` reads the history itself with the window; without it the
+    # answer comes from the kept periods. Both must agree on every day where
+    # anything changes, and on the days around.
+    boundaries = [D(2019, 1, 1), D(2020, 1, 1), D(2021, 1, 1), D(2021, 6, 1), D(2022, 1, 1)]
+    now = timezone.now()
+    for boundary in boundaries:
+        for day in every_day_around([boundary]):
+            assert selectors.statuses_as_of(day) == selectors.statuses_as_of(day, known_at=now), day
+
+
+def test_it_keeps_the_headline_periods_the_assessors_give(timeline):
+    from recommendations.models import HeadlinePeriod
+
+    rows = list(
+        HeadlinePeriod.objects.filter(recommendation=timeline["rec1"]).values_list(
+            "valid_from", "valid_until", "headline", "disputed"
+        )
+    )
+    assert rows == [
+        (D(2019, 1, 1), D(2021, 1, 1), Status.NOT_IMPLEMENTED, False),
+        (D(2021, 1, 1), D(2021, 6, 1), Status.NOT_IMPLEMENTED, True),
+        (D(2021, 6, 1), D(2022, 1, 1), Status.PARTIALLY_IMPLEMENTED, True),
+        (D(2022, 1, 1), None, Status.MOSTLY_IMPLEMENTED, True),
+    ]
+    assert not HeadlinePeriod.objects.filter(recommendation=timeline["rec2"]).exists()
+
+
+def test_it_rewrites_only_the_periods_a_publication_changes(
+    timeline, editor, alice_org, django_assert_max_num_queries
+):
+    from recommendations.models import StatusPeriod
+
+    untouched = StatusPeriod.objects.get(
+        recommendation=timeline["rec1"], assessor=alice_org, valid_from=D(2019, 1, 1)
+    )
+    publish(editor, alice_org, timeline["rec1"], Status.FULLY_IMPLEMENTED, D(2024, 1, 1))
+    assert StatusPeriod.objects.filter(pk=untouched.pk).exists()
+    last = StatusPeriod.objects.get(
+        recommendation=timeline["rec1"], assessor=alice_org, valid_from=D(2022, 1, 1)
+    )
+    assert last.valid_until == D(2024, 1, 1)
+    assert (
+        StatusPeriod.objects.get(
+            recommendation=timeline["rec1"], assessor=alice_org, valid_from=D(2024, 1, 1)
+        ).status
+        == Status.FULLY_IMPLEMENTED
+    )
