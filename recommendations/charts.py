@@ -8,6 +8,7 @@ shows the same numbers as a table next to it.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import xml.etree.ElementTree as ElementTree
@@ -80,18 +81,28 @@ def _describe(counts: Sequence[tuple[str, int]]) -> str:
 def status_bars(title: str, counts: dict[str, int]) -> Chart:
     """Horizontal bars: how many recommendations have each status."""
     statuses = list(Status)
-    values = [counts.get(status.value, 0) for status in statuses]
-    labels = [str(status.label) for status in statuses]
-    figure = _figure(0.45 * len(statuses) + 0.8)
+    values = tuple(counts.get(status.value, 0) for status in statuses)
+    labels = tuple(str(status.label) for status in statuses)
+    description = _describe(list(zip(labels, values, strict=True)))
+    return Chart(title, description, _status_bars_svg(title, description, labels, values))
+
+
+# Drawing takes matplotlib a few hundred milliseconds while the numbers behind
+# a page change only when someone writes: the same numbers (and labels, so
+# each language apart) give the same picture, drawn once per process.
+@functools.lru_cache(maxsize=256)
+def _status_bars_svg(
+    title: str, description: str, labels: tuple[str, ...], values: tuple[int, ...]
+) -> str:
+    figure = _figure(0.45 * len(labels) + 0.8)
     axes = figure.subplots()
-    bars = axes.barh(labels, values, color=[STATUS_COLOURS[s] for s in statuses])
+    bars = axes.barh(labels, values, color=[STATUS_COLOURS[s] for s in Status])
     axes.bar_label(bars, padding=3)
     axes.invert_yaxis()
     axes.set_xlabel("Recommendations")
     axes.spines[["top", "right"]].set_visible(False)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    description = _describe(list(zip(labels, values, strict=True)))
-    return Chart(title, description, _accessible_svg(figure, title, description))
+    return _accessible_svg(figure, title, description)
 
 
 def stacked_status_bars(
@@ -102,15 +113,41 @@ def stacked_status_bars(
     `groups` pairs a label with its counts in the order of `Status`.
     """
     statuses = list(Status)
+    frozen = tuple((label, tuple(counts)) for label, counts in groups)
+    description = "; ".join(
+        f"{label}: "
+        + ", ".join(
+            f"{status.label} {count}"
+            for status, count in zip(statuses, counts, strict=True)
+            if count
+        )
+        for label, counts in frozen
+    )
+    legend = tuple(str(status.label) for status in statuses)
+    return Chart(
+        title,
+        description or "No data.",
+        _stacked_svg(title, description, frozen, legend, horizontal),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _stacked_svg(
+    title: str,
+    description: str,
+    groups: tuple[tuple[str, tuple[int, ...]], ...],
+    legend: tuple[str, ...],
+    horizontal: bool,
+) -> str:
     labels = [label for label, _counts in groups]
     figure = _figure(max(1.5, 0.4 * len(groups) + 1.2)) if horizontal else _figure(4.0)
     axes = figure.subplots()
     offsets = [0] * len(groups)
-    for index, status in enumerate(statuses):
+    for index, status in enumerate(Status):
         values = [counts[index] for _label, counts in groups]
         if not any(values):
             continue
-        colour, label = STATUS_COLOURS[status], str(status.label)
+        colour, label = STATUS_COLOURS[status], legend[index]
         if horizontal:
             axes.barh(labels, values, left=offsets, color=colour, label=label)
         else:
@@ -127,13 +164,4 @@ def stacked_status_bars(
     axes.spines[["top", "right"]].set_visible(False)
     if any(offsets):
         axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False)
-    description = "; ".join(
-        f"{label}: "
-        + ", ".join(
-            f"{status.label} {count}"
-            for status, count in zip(statuses, counts, strict=True)
-            if count
-        )
-        for label, counts in groups
-    )
-    return Chart(title, description or "No data.", _accessible_svg(figure, title, description))
+    return _accessible_svg(figure, title, description)

@@ -120,8 +120,10 @@ def changes(request: HttpRequest) -> HttpResponse:
         return _invalid(request, "reports/changes.html", form)
     if not (filters.start and filters.end):
         return _page(request, "reports/changes.html", form, {"needs_dates": True})
-    rows = reports.changes(filters, filters.start, filters.end)
-    return _page(request, "reports/changes.html", form, {"rows": rows})
+    changed = reports.changed_recommendations(filters, filters.start, filters.end)
+    page = Paginator(changed, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = reports.changes(filters, filters.start, filters.end, recommendations=page)
+    return _page(request, "reports/changes.html", form, {"rows": rows, "page": page})
 
 
 @report_access
