@@ -199,3 +199,31 @@ def test_it_stacks_each_status_after_the_one_before(world: World):
     # offsets 0 and 4 give an axis reaching 6.
     assert "Not assessed 4, Not implemented 2" in chart.description
     assert ">6<" in chart.svg.replace(" ", "")
+
+
+def test_it_pages_the_changes_in_code_order(
+    donor_client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+):
+    from recommendations import views
+
+    monkeypatch.setattr(views, "LIST_PAGE_SIZE", 2)
+    period = {"from": "2024-01-01", "to": "2024-12-31"}
+    first = donor_client.get(reverse("reports:changes"), period).content.decode()
+    second = donor_client.get(reverse("reports:changes"), {**period, "page": 2}).content.decode()
+
+    assert "3 recommendations changed status" in first
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    assert "r1-0-a" in first and "r1-0-b" in first and "r1-0-c" not in first
+    assert "r1-0-c" in second and "r1-0-a" not in second
+
+
+def test_it_draws_a_chart_once_for_the_same_numbers():
+    from recommendations import charts
+
+    once = charts.status_bars("Memo", {"fully_implemented": 3})
+    again = charts.status_bars("Memo", {"fully_implemented": 3})
+    other = charts.status_bars("Memo", {"fully_implemented": 4})
+
+    assert again.svg is once.svg
+    assert other.svg != once.svg
+    assert ">4<" in other.svg
