@@ -14,9 +14,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from django import forms
 from django.db import connection
@@ -768,25 +768,62 @@ class ListedRecommendation:
         return str(Status(self.headline).label)
 
 
-def recommendation_list(filters: ReportFilters) -> list[ListedRecommendation]:
-    """The matching recommendations with their status, now or as of a day. Two queries."""
+class ListedRecommendations:
+    """Matching recommendations with their status then, read when sliced or walked.
+
+    A paginator takes its count and one page from the database, so a page
+    of the list costs the same whatever the number of recommendations.
+    """
+
+    def __init__(self, rows: QuerySet[Recommendation]) -> None:
+        self.rows = rows
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.rows.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    @staticmethod
+    def _listed(row: Any) -> ListedRecommendation:
+        return ListedRecommendation(row, row.status_then, row.disputed_then)
+
+    @overload
+    def __getitem__(self, index: int) -> ListedRecommendation: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ListedRecommendation]: ...
+
+    def __getitem__(self, index: int | slice) -> ListedRecommendation | list[ListedRecommendation]:
+        if isinstance(index, slice):
+            return [self._listed(row) for row in self.rows[index]]
+        return self._listed(self.rows[index])
+
+    def __iter__(self) -> Iterator[ListedRecommendation]:
+        return (self._listed(row) for row in self.rows)
+
+
+def recommendation_list(filters: ReportFilters) -> ListedRecommendations:
+    """The matching recommendations by code with their status, now or as of a day."""
+    rows: QuerySet[Any]
     if filters.as_of:
-        statuses = statuses_on(filters, filters.as_of)
-        rows = Recommendation.objects.filter(pk__in=list(statuses)).select_related("issued_by")
-        return [
-            ListedRecommendation(row, statuses[row.pk].headline, statuses[row.pk].disputed)
-            for row in rows.order_by("code")
-        ]
-    return [
-        ListedRecommendation(row, row.headline_status, row.disputed)
-        for row in current_recommendations(filters).select_related("issued_by").order_by("code")
-    ]
+        rows = recommendations_on(filters, filters.as_of).annotate(
+            period_on=_period_on("", filters.as_of),
+            status_then=Coalesce(F("period_on__headline"), Value(Status.NOT_ASSESSED)),
+            disputed_then=Coalesce(F("period_on__disputed"), Value(False)),
+        )
+    else:
+        rows = current_recommendations(filters).annotate(
+            status_then=F("headline_status"), disputed_then=F("disputed")
+        )
+    return ListedRecommendations(rows.select_related("issued_by").order_by("code"))
 
 
 def recommendation_count(filters: ReportFilters) -> int:
-    if filters.as_of:
-        return len(statuses_on(filters, filters.as_of))
-    return current_recommendations(filters).count()
+    return recommendation_list(filters).count()
 
 
 # One instrument ---------------------------------------------------------------

@@ -6,6 +6,7 @@ import datetime
 from collections import Counter
 
 import pytest
+from django.utils import timezone
 
 from recommendations import reports
 from recommendations.choices import Status
@@ -211,3 +212,30 @@ def test_it_costs_the_same_queries_whatever_the_size(editor, alice_org, bob_org,
     small = cost()
     populate(editor, alice_org, bob_org, 6)
     assert cost() == small
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        reports.ReportFilters(as_of=datetime.date(2024, 1, 1)),
+        reports.ReportFilters(as_of=datetime.date(2024, 12, 31), status="mostly_implemented"),
+        reports.ReportFilters(as_of=datetime.date(2023, 6, 1), status="not_assessed"),
+    ],
+)
+def test_it_lists_as_of_a_day_what_the_history_gives(world: World, filters):
+
+    assert filters.as_of is not None
+    history = statuses_as_of(filters.as_of, known_at=timezone.now())
+    expected = []
+    for recommendation in Recommendation.objects.order_by("code"):
+        status = history.get(recommendation.pk)
+        headline = status.headline if status else Status.NOT_ASSESSED
+        if filters.status and headline != filters.status:
+            continue
+        expected.append((recommendation.code, headline, bool(status and status.disputed)))
+
+    listed = reports.recommendation_list(filters)
+
+    assert [(i.recommendation.code, i.headline, i.disputed) for i in listed] == expected
+    assert listed.count() == len(expected) == reports.recommendation_count(filters)
+    assert [i.recommendation.code for i in listed[1:2]] == [code for code, *_ in expected[1:2]]
