@@ -34,10 +34,13 @@ from recommendations.choices import ASSESSABLE_STATUSES, ReviewState, Status, Vi
 from recommendations.models import (
     Concern,
     CurrentAssessment,
+    HeadlinePeriod,
+    OverviewCount,
     ProvisionLink,
     Recommendation,
     SdgTarget,
     StatusAssessment,
+    StatusPeriod,
     Theme,
 )
 from recommendations.resources import (
@@ -728,3 +731,38 @@ class CurrentAssessmentAdmin(admin.ModelAdmin[CurrentAssessment]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class DerivedAdmin(admin.ModelAdmin[Any]):
+    """Rows the services or the database derive from the history: for inspection only."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StatusPeriod)
+class StatusPeriodAdmin(DerivedAdmin):
+    list_display = ["recommendation", "assessor", "status", "valid_from", "valid_until"]
+    list_filter = ["status", ("assessor", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["recommendation", "assessor"]
+    search_fields = ["recommendation__code"]
+
+
+@admin.register(HeadlinePeriod)
+class HeadlinePeriodAdmin(DerivedAdmin):
+    list_display = ["recommendation", "headline", "disputed", "valid_from", "valid_until"]
+    list_filter = ["headline", "disputed"]
+    list_select_related = ["recommendation"]
+    search_fields = ["recommendation__code"]
+
+
+@admin.register(OverviewCount)
+class OverviewCountAdmin(DerivedAdmin):
+    list_display = ["dimension", "key", "status", "n"]
+    list_filter = ["dimension"]
