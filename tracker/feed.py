@@ -6,21 +6,26 @@ feed orders by (transaction id, id) and serves only rows whose transaction is
 below the oldest one still open (`pg_snapshot_xmin`): every transaction below
 it has finished, so nothing can later appear before the cursor.
 
-Representations are rendered when read, through the API's own querysets and
-serializers, one query set per entity type whatever the page length, and with
-the reading client's rights (confidential evidence withheld). They show the
+Representations are rendered when read, with the reading client's rights
+(confidential evidence withheld, unpublished assessments of others left out),
+from plain rows (`tracker.feed_rows`): one query set per entity type whatever
+the page length, and documents equal to the API serializers'. They show the
 record as it is now; a record deleted since shows null, as its tombstone does.
+A page is encoded once, and its ETag is the hash of those bytes.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.db import connection
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
@@ -28,11 +33,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from drf_standardized_errors.openapi import AutoSchema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, renderers, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from recommendations.models import Recommendation
+from tracker import feed_rows
 from tracker.api import ApiViewSet
 from tracker.models import Change
 from tracker.roles import can_view
@@ -52,24 +58,19 @@ class FeedUnavailable(exceptions.APIException):
 
 @dataclass(frozen=True)
 class SyncedEntity:
-    """How the feed finds and renders one entity type by key."""
+    """How the feed finds and renders one entity type by key.
+
+    The feed renders with `documents`; `queryset`, `serializer`, `by_keys` and
+    `key_of` are the API's own way to the same representations, which the
+    tests hold `documents` equal to.
+    """
 
     model: type[Model]
     queryset: Callable[[Request], QuerySet[Any]]
     serializer: type[serializers.BaseSerializer[Any]]
     by_keys: Callable[[QuerySet[Any], list[str]], QuerySet[Any]]
     key_of: Callable[[Any], str]
-    # (key, representation) of the rows; by default through `serializer`, all at once.
-    representations: Callable[[QuerySet[Any], dict[str, Any]], Iterable[tuple[str, Any]]] | None = (
-        None
-    )
-
-    def represent(self, rows: QuerySet[Any], context: dict[str, Any]) -> Iterable[tuple[str, Any]]:
-        if self.representations is not None:
-            return self.representations(rows, context)
-        rows_list = list(rows)
-        rendered = self.serializer(rows_list, many=True, context=context).data
-        return zip(map(self.key_of, rows_list), rendered, strict=True)
+    documents: feed_rows.DocumentBuilder
 
 
 def _by_field(field: str) -> Callable[[QuerySet[Any], list[str]], QuerySet[Any]]:
@@ -81,7 +82,6 @@ def synced_entities() -> dict[str, SyncedEntity]:
     from instruments import api as instruments_api
     from instruments import models as instrument_models
     from recommendations import api as recommendations_api
-    from recommendations import api_lists as recommendations_api_lists
     from recommendations import models as recommendation_models
     from recommendations import serializers as recommendation_serializers
     from tracker import api as tracker_api
@@ -96,6 +96,7 @@ def synced_entities() -> dict[str, SyncedEntity]:
             tracker_api.OrganisationSerializer,
             _by_field("slug"),
             lambda row: row.slug,
+            feed_rows.organisation_documents,
         ),
         "source": SyncedEntity(
             instrument_models.Source,
@@ -103,6 +104,7 @@ def synced_entities() -> dict[str, SyncedEntity]:
             instruments_api.SourceSerializer,
             _by_field("key"),
             lambda row: row.key,
+            feed_rows.source_documents,
         ),
         "instrument": SyncedEntity(
             instrument_models.Instrument,
@@ -110,6 +112,7 @@ def synced_entities() -> dict[str, SyncedEntity]:
             instruments_api.InstrumentSerializer,
             _by_field("slug"),
             lambda row: row.slug,
+            feed_rows.instrument_documents,
         ),
         "provision": SyncedEntity(
             instrument_models.Provision,
@@ -117,6 +120,7 @@ def synced_entities() -> dict[str, SyncedEntity]:
             instruments_api.ProvisionSerializer,
             instruments_api.provisions_by_keys,
             lambda row: instruments_api.provision_key(row.instrument.slug, row.eid),
+            feed_rows.provision_documents,
         ),
         "citation": SyncedEntity(
             instrument_models.Citation,
@@ -124,6 +128,7 @@ def synced_entities() -> dict[str, SyncedEntity]:
             instruments_api.CitationSerializer,
             _by_field("key"),
             lambda row: row.key,
+            feed_rows.citation_documents,
         ),
         "theme": SyncedEntity(
             recommendation_models.Theme,
@@ -131,6 +136,7 @@ def synced_entities() -> dict[str, SyncedEntity]:
             recommendation_serializers.ThemeSerializer,
             _by_field("slug"),
             lambda row: row.slug,
+            feed_rows.theme_documents,
         ),
         "recommendation": SyncedEntity(
             recommendation_models.Recommendation,
@@ -138,7 +144,7 @@ def synced_entities() -> dict[str, SyncedEntity]:
             recommendation_serializers.RecommendationSerializer,
             _by_field("code"),
             lambda row: row.code,
-            recommendations_api_lists.recommendation_representations,
+            feed_rows.recommendation_documents,
         ),
         "concern": SyncedEntity(
             recommendation_models.Concern,
@@ -146,6 +152,7 @@ def synced_entities() -> dict[str, SyncedEntity]:
             recommendation_serializers.ConcernSerializer,
             _by_field("code"),
             lambda row: row.code,
+            feed_rows.concern_documents,
         ),
         "assessment": SyncedEntity(
             recommendation_models.StatusAssessment,
@@ -153,6 +160,7 @@ def synced_entities() -> dict[str, SyncedEntity]:
             recommendation_serializers.AssessmentSerializer,
             _by_field("key"),
             lambda row: str(row.key),
+            feed_rows.assessment_documents,
         ),
     }
 
@@ -176,31 +184,78 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
     return position
 
 
+# Rows past a cursor whose transactions, and all before them, have finished.
+_COMMITTED_AFTER = """
+    FROM tracker_change
+    WHERE (txid, id) > (%s, %s)
+      AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+    ORDER BY txid, id
+    LIMIT %s
+"""
+
+# (txid, id, entity, key, operation, version, changed_at) of one change, its
+# time already as the feed writes it (`feed_rows.encoded_moment`).
+ChangeRow = tuple[int, int, str, str, str, int, str]
+
+
 def committed_changes(after: tuple[int, int], limit: int) -> list[Change]:
     """Changes past `after` whose transactions, and all before them, have finished."""
-    return list(
-        Change.objects.raw(
-            """
-            SELECT * FROM tracker_change
-            WHERE (txid, id) > (%s, %s)
-              AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-            ORDER BY txid, id
-            LIMIT %s
-            """,
+    return list(Change.objects.raw("SELECT *" + _COMMITTED_AFTER, [after[0], after[1], limit]))
+
+
+def committed_change_rows(after: tuple[int, int], limit: int) -> list[ChangeRow]:
+    """`committed_changes` as plain rows, for the feed's pages.
+
+    The time comes as text: Django's loader of PostgreSQL times, in Python,
+    cost more than anything else per row.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT txid, id, entity, key, operation, version,"
+            """ to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+            + _COMMITTED_AFTER,
             [after[0], after[1], limit],
         )
+        return [
+            # As datetime.isoformat(), which leaves out a zero fraction.
+            (*row[:6], (row[6][:-7] if row[6].endswith(".000000") else row[6]) + "Z")
+            for row in cursor.fetchall()
+        ]
+
+
+def render(changes: Sequence[Change], request: Request) -> list[dict[str, Any]]:
+    """The feed entries of `changes`, as `render_rows` makes them."""
+    return render_rows(
+        [
+            (
+                change.txid,
+                change.pk,
+                change.entity,
+                change.key,
+                change.operation,
+                change.version,
+                feed_rows.encoded_moment(change.changed_at),
+            )
+            for change in changes
+        ],
+        request,
     )
 
 
-def render(changes: list[Change], request: Request) -> list[dict[str, Any]]:
-    """The feed entries, with each entity's current representation as this client may see it."""
+def render_rows(rows: Sequence[ChangeRow], request: Request) -> list[dict[str, Any]]:
+    """The feed entries, with each entity's current representation as this client may see it.
+
+    Entries of entity types the client may not read are left out; a tombstone,
+    or a record the client may not see, has null `data`.
+    """
     entities = synced_entities()
     keys_by_entity: dict[str, set[str]] = defaultdict(set)
-    for change in changes:
-        keys_by_entity[change.entity].add(change.key)
-    readable: set[str] = set()
-    representations: dict[tuple[str, str], Any] = {}
-    context = {"request": request}
+    for _txid, _change_id, entity_name, key, operation, _version, _changed_at in rows:
+        keys = keys_by_entity[entity_name]
+        # A delete shows null whatever the record is now, so needs no document.
+        if operation != Change.Operation.DELETE:
+            keys.add(key)
+    documents: dict[str, feed_rows.DocumentsByKey] = {}
     for name, keys in keys_by_entity.items():
         entity = entities.get(name)
         if entity is None:
@@ -208,27 +263,84 @@ def render(changes: list[Change], request: Request) -> list[dict[str, Any]]:
         meta = entity.model._meta
         if not can_view(request.user, meta.app_label, meta.model_name or ""):
             continue
-        readable.add(name)
-        rows = entity.by_keys(entity.queryset(request), sorted(keys))
-        # One serializer for all the rows of a type: building a serializer's
-        # fields (choices, translated labels) per row was most of a page's time.
-        for key, data in entity.represent(rows, context):
-            representations[(name, key)] = data
-    return [
-        {
-            "cursor": encode_cursor(change.txid, change.pk),
-            "entity": change.entity,
-            "key": change.key,
-            "operation": change.operation,
-            "version": change.version,
-            "changed_at": change.changed_at,
-            "data": None
-            if change.operation == Change.Operation.DELETE
-            else representations.get((change.entity, change.key)),
-        }
-        for change in changes
-        if change.entity in readable
-    ]
+        documents[name] = entity.documents(sorted(keys), request) if keys else {}
+    entries: list[dict[str, Any]] = []
+    for txid, change_id, entity_name, key, operation, version, changed_at in rows:
+        readable = documents.get(entity_name)
+        if readable is None:
+            continue
+        entries.append(
+            {
+                "cursor": encode_cursor(txid, change_id),
+                "entity": entity_name,
+                "key": key,
+                "operation": operation,
+                "version": version,
+                "changed_at": changed_at,
+                "data": None if operation == Change.Operation.DELETE else readable.get(key),
+            }
+        )
+    return entries
+
+
+# U+2028 and U+2029 in UTF-8, which DRF's renderer escapes for JavaScript.
+_LINE_SEPARATORS = re.compile(b"\xe2\x80[\xa8\xa9]")
+
+
+def _escaped_separator(match: re.Match[bytes]) -> bytes:
+    return b"\\u2028" if match.group() == b"\xe2\x80\xa8" else b"\\u2029"
+
+
+class FeedPageResponse(Response):
+    """A page of plain JSON data, encoded once by orjson; its ETag hashes those bytes.
+
+    orjson writes plain data as DRF's JSONRenderer does in its default
+    compact mode, but for U+2028 and U+2029, which DRF escapes for
+    JavaScript and so is done here. Any other renderer or mode (an `indent`
+    in Accept) is left to DRF; the tag is of the compact bytes whatever the
+    client asked for, so it changes exactly when the data does.
+
+    The list page's `PlainJSONResponse` encodes a second time, with sorted
+    keys and ASCII escapes, to keep `representation_etag`'s values. The
+    feed's tags changed value once, when this replaced that, and cost no
+    second encoding since.
+    """
+
+    _encoded: bytes | None = None
+
+    def encoded(self) -> bytes:
+        if self._encoded is None:
+            body = orjson.dumps(self.data)
+            # Both start with the byte E2, which most pages lack: looking for
+            # one byte is hundreds of times faster than for either sequence.
+            if b"\xe2" in body:
+                body = _LINE_SEPARATORS.sub(_escaped_separator, body)
+            self._encoded = body
+        return self._encoded
+
+    def etag_of_data(self, data: Any) -> str:
+        """Called by `ApiViewSet.finalize_response` instead of `representation_etag`."""
+        return '"' + hashlib.sha256(self.encoded()).hexdigest()[:32] + '"'
+
+    def _renders_compact_json(self) -> bool:
+        renderer = getattr(self, "accepted_renderer", None)
+        return (
+            type(renderer) is renderers.JSONRenderer
+            and not renderer.ensure_ascii
+            and renderer.compact
+            and renderer.get_indent(
+                getattr(self, "accepted_media_type", None) or "",
+                getattr(self, "renderer_context", None) or {},
+            )
+            is None
+        )
+
+    @property
+    def rendered_content(self) -> Any:
+        if self.data is None or not self._renders_compact_json():
+            return super().rendered_content
+        self["Content-Type"] = self.content_type or self.accepted_renderer.media_type
+        return self.encoded()
 
 
 CHANGE_ENTRY_FIELDS: dict[str, serializers.Field[Any, Any, Any, Any]] = {
@@ -312,12 +424,11 @@ class ChangeFeedViewSet(ApiViewSet):
                 {"limit": [_("Give a whole number from 1 to %(max)d.") % {"max": MAX_PAGE}]}
             )
         limit = int(limit_text)
-        changes = committed_changes(position, limit)
-        last = changes[-1] if changes else None
-        return Response(
+        rows = committed_change_rows(position, limit)
+        return FeedPageResponse(
             {
-                "results": render(changes, request),
-                "next": encode_cursor(last.txid, last.pk) if last else after,
-                "has_more": len(changes) == limit,
+                "results": render_rows(rows, request),
+                "next": encode_cursor(rows[-1][0], rows[-1][1]) if rows else after,
+                "has_more": len(rows) == limit,
             }
         )

@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import random
 import threading
 import time
 
+import orjson
 import pytest
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.db import connection, transaction
-from rest_framework.test import APIClient
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
+from instruments.models import CITATION_TARGETS, Citation, InstrumentRelation, TreatyParticipation
 from recommendations import services as recommendation_services
-from recommendations.models import Theme
+from recommendations.models import Concern, Theme
 from tests import factories
+from tests.api.conftest import build_world
+from tracker.benchmarking.runner import first_difference
+from tracker.feed import (
+    ChangeRow,
+    committed_change_rows,
+    decode_cursor,
+    encode_cursor,
+    render,
+    render_rows,
+    synced_entities,
+)
+from tracker.models import Change
 from tracker.roles import Role
 
 ON_POSTGRES = connection.vendor == "postgresql"
@@ -201,3 +222,444 @@ def test_it_misses_and_repeats_nothing_under_concurrent_writers(committed_editor
 
     assert len(seen) == len(set(seen)), "a change was served twice"
     assert sorted(seen) == sorted(expected), "a change was missed"
+
+
+# The documents built from rows (tracker/feed_rows.py) equal the serializers' --------
+
+CONFIDENTIAL = "internal evidence that only reviewers may read"
+FOR_PARTNERS = "evidence partners may read"
+DRAFT = "a draft nobody outside Alice NGO may see"
+ODD_TEXT = 'Quote " backslash \\ tab \t line\u2028paragraph\u2029 \x01 \x7f кириллица 😀'
+
+
+def build_feed_world(alice_org, bob_org, issuer, editor) -> dict[str, str]:
+    """Records of every synced entity in every shape: nulls, empties, ties, translations,
+    citations of each kind of target, and assessments of every visibility and review state.
+
+    Returns the keys of the assessments the clients see differently.
+    """
+    with translation.override("en"):
+        return _build_feed_world(alice_org, bob_org, issuer, editor)
+
+
+def _build_feed_world(alice_org, bob_org, issuer, editor) -> dict[str, str]:
+    build_world(2, alice_org, editor)
+    office = factories.organisation(
+        "issuer-office",
+        parent=issuer,
+        acronym="IO",
+        country="KZ",
+        description=ODD_TEXT,
+        website="https://example.org/office",
+    )
+    undated = factories.source(
+        "source-undated",
+        title="Zulu report",
+        title_ru="Альфа доклад",
+        language="ru",
+        url="https://example.org/report",
+        description=ODD_TEXT,
+    )
+    dated = factories.source(
+        "source-dated", publisher=office, published_on=datetime.date(2023, 5, 1)
+    )
+    treaty = factories.instrument(
+        "treaty-odd",
+        title="Treaty",
+        title_ru="Договор",
+        short_title="T",
+        kind="convention",
+        jurisdiction="international",
+        country="",
+        adopted_on=datetime.date(1990, 1, 1),
+        adopted_on_precision="year",
+        adopted_by=issuer,
+        description=ODD_TEXT,
+    )
+    # Subjects whose English and Russian titles sort the other way round.
+    zulu = factories.instrument("law-zulu", title="Zulu law", title_ru="Альфа закон")
+    alpha = factories.instrument("law-alpha", title="Alpha law", title_ru="Яблоко закон")
+    for subject in (zulu, alpha):
+        InstrumentRelation.objects.create(subject=subject, kind="implements", target=treaty)
+    InstrumentRelation.objects.create(subject=zulu, kind="amends", target=alpha, note=ODD_TEXT)
+    # Two acts of the same date and state: a tie the row order must break as before.
+    for country, status, date in (
+        ("UZ", "ratified", None),
+        ("KZ", "ratified", datetime.date(1999, 1, 1)),
+        ("KZ", "signed", datetime.date(1999, 1, 1)),
+        ("KG", "acceded", datetime.date(1995, 6, 1)),
+    ):
+        TreatyParticipation.objects.create(
+            instrument=treaty, country=country, status=status, date=date, note=ODD_TEXT
+        )
+    article = factories.provision(zulu, "art_2", heading="Freedom of movement")
+    paragraph = factories.provision(zulu, "art_2__para_1", parent=article, text=ODD_TEXT)
+    first = Theme.objects.create(slug="a-theme", name="Zebra", name_ru="Альфа")
+    second = Theme.objects.create(
+        slug="b-theme", name="Aardvark", name_ru="Бета", description=ODD_TEXT
+    )
+    base = factories.recommendation(issuer, "rec-base")
+    odd = factories.recommendation(
+        issuer, "rec-odd", text=ODD_TEXT, text_ru="Русский текст", issued_on=None, country=""
+    )
+    odd.themes.add(first, second)
+    concern = Concern.objects.create(
+        code="concern-odd", text=ODD_TEXT, text_ru="Русская забота", raised_by=bob_org, country="UZ"
+    )
+    concern.themes.add(first, second)
+    concern.answered_by.add(odd, base)
+    Concern.objects.create(
+        code="concern-dated",
+        text="c",
+        raised_by=office,
+        raised_on=datetime.date(2022, 2, 2),
+        raised_on_precision="month",
+        source=dated,
+        country="KZ",
+    )
+    # A time on the second, which ISO 8601 writes without a fraction.
+    Concern.objects.filter(code="concern-dated").update(
+        updated_at=datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+    )
+    recommendation_services.provision_link_create(
+        key="link-concern-whole", relation="to_change", concern=concern, instrument=treaty
+    )
+    link = recommendation_services.provision_link_create(
+        key="link-concern-article",
+        relation="to_change",
+        concern=concern,
+        provision=paragraph,
+        note=ODD_TEXT,
+    )
+    relation = InstrumentRelation.objects.get(subject=zulu, target=alpha)
+    participation = TreatyParticipation.objects.get(instrument=treaty, country="KG")
+    for name, target in (
+        ("organisation", office),
+        ("described_source", undated),
+        ("instrument", treaty),
+        ("instrument_relation", relation),
+        ("treaty_participation", participation),
+        ("provision", paragraph),
+        ("theme", first),
+        ("recommendation", odd),
+        ("concern", concern),
+        ("provision_link", link),
+    ):
+        Citation.objects.create(
+            key=f"cit-odd-{name}",
+            source=undated,
+            quote=ODD_TEXT,
+            claim_field="status",
+            claim_value="x",
+            **{name: target},
+        )
+
+    def record(assessor, evidence, visibility, **options):
+        return recommendation_services.assessment_record(
+            recommendation=odd,
+            assessor=assessor,
+            recorded_by=editor,
+            status="partially_implemented",
+            status_since=datetime.date(2024, 3, 1),
+            evidence=evidence,
+            evidence_url="https://example.org/evidence",
+            visibility=visibility,
+            **options,
+        )
+
+    confidential = record(alice_org, CONFIDENTIAL, "internal", publish=True, source=dated)
+    record(bob_org, FOR_PARTNERS, "partners", publish=True)
+    correction = record(
+        alice_org,
+        "public evidence, corrected",
+        "public",
+        publish=True,
+        corrects=confidential,
+        correction_reason=ODD_TEXT,
+    )
+    draft = record(alice_org, DRAFT, "public")
+    submitted = record(bob_org, "submitted by Bob NGO", "partners", submit=True)
+    return {
+        "alice_draft": str(draft.key),
+        "bob_submitted": str(submitted.key),
+        "correction": str(correction.key),
+    }
+
+
+@pytest.fixture
+def feed_world(alice_org, bob_org, issuer, editor) -> dict[str, str]:
+    return build_feed_world(alice_org, bob_org, issuer, editor)
+
+
+def api_request(user) -> Request:
+    request = Request(APIRequestFactory().get("/api/v1/changes/"))
+    request.user = user
+    return request
+
+
+def every_key(entity) -> list[str]:
+    """The keys of all the entity's records, whoever may see them."""
+    return sorted(entity.key_of(row) for row in entity.model._default_manager.all())
+
+
+def serializer_documents(entity, keys: list[str], request: Request) -> dict[str, object]:
+    """What the API's serializer makes of these records for this client, as JSON reads it."""
+    rows = list(entity.by_keys(entity.queryset(request), keys))
+    data = entity.serializer(rows, many=True, context={"request": request}).data
+    rendered = json.loads(JSONRenderer().render(data))
+    return {entity.key_of(row): document for row, document in zip(rows, rendered, strict=True)}
+
+
+def feed_clients(alice, partner, editor) -> dict[str, object]:
+    return {"anonymous": AnonymousUser(), "partner": partner, "alice": alice, "editor": editor}
+
+
+def assert_documents_equal_the_serializers(request: Request) -> dict[str, bytes]:
+    """Each entity's documents against its serializer's; returns each entity's as bytes."""
+    rendered: dict[str, bytes] = {}
+    for name, entity in synced_entities().items():
+        keys = every_key(entity)
+        assert keys, f"the world has no {name}"
+        documents = entity.documents(keys, request)
+        expected = serializer_documents(entity, keys, request)
+        assert sorted(documents) == sorted(expected), name
+        for key in sorted(expected):
+            ours = json.loads(JSONRenderer().render(documents[key]))
+            assert ours == expected[key], (name, first_difference(ours, expected[key]))
+            assert JSONRenderer().render(documents[key]) == JSONRenderer().render(expected[key])
+        rendered[name] = JSONRenderer().render(documents)
+    return rendered
+
+
+@pytest.mark.parametrize("client_kind", ["anonymous", "partner", "alice", "editor"])
+def test_it_builds_each_entitys_serializer_documents_for_every_client(
+    feed_world, alice, partner, editor, client_kind
+):
+    user = feed_clients(alice, partner, editor)[client_kind]
+    rendered = assert_documents_equal_the_serializers(api_request(user))
+
+    assessments = rendered["assessment"]
+    assert (CONFIDENTIAL.encode() in assessments) == (client_kind == "editor")
+    assert (FOR_PARTNERS.encode() in assessments) == (client_kind != "anonymous")
+    # Drafts and submissions only for their own organisation and for reviewers.
+    assert (feed_world["alice_draft"].encode() in assessments) == (
+        client_kind in {"alice", "editor"}
+    )
+    assert (DRAFT.encode() in assessments) == (client_kind in {"alice", "editor"})
+    assert (feed_world["bob_submitted"].encode() in assessments) == (
+        client_kind in {"partner", "editor"}
+    )
+    assert feed_world["correction"].encode() in assessments
+    citations = json.loads(rendered["citation"])
+    assert {citation["supports"]["type"] for citation in citations.values()} == set(
+        CITATION_TARGETS
+    )
+
+
+def test_it_follows_the_language_and_time_zone_of_the_request(feed_world, partner):
+    request = api_request(partner)
+    with translation.override("ru"), timezone.override("America/New_York"):
+        rendered = assert_documents_equal_the_serializers(request)
+    assert "Русская забота".encode() in rendered["concern"]
+    assert "Альфа доклад".encode() in rendered["source"]
+    treaty = json.loads(rendered["instrument"])["treaty-odd"]
+    # By the subjects' titles in the default language, as the prefetch ordered them.
+    assert [relation["subject"] for relation in treaty["related_from"]] == [
+        "law-alpha",
+        "law-zulu",
+    ]
+    assert [act["status"] for act in treaty["participations"]] == [
+        "acceded",
+        "ratified",
+        "signed",
+        "ratified",
+    ]
+    concern = json.loads(rendered["concern"])["concern-odd"]
+    assert concern["themes"] == ["a-theme", "b-theme"]  # by the Russian names
+    assert concern["created_at"].endswith(("-04:00", "-05:00"))
+
+
+def feed_rows_of_world(*, every_change: bool) -> list[ChangeRow]:
+    """Feed rows naming the world's records: one of each entity type, or every record
+    twice, a tombstone and an entity type the feed does not know."""
+    changed_at = "2025-01-02T03:04:05.123456Z"
+    rows: list[ChangeRow] = []
+    for name, entity in synced_entities().items():
+        keys = every_key(entity)
+        if not every_change:
+            keys = keys[:1]
+        for key in keys * (2 if every_change else 1):
+            rows.append((7, len(rows) + 1, name, key, "update", 1, changed_at))
+    if every_change:
+        rows.append((8, len(rows) + 1, "theme", "a-theme", "delete", 3, changed_at))
+        rows.append((8, len(rows) + 1, "unknown-entity", "x", "insert", 1, changed_at))
+    return rows
+
+
+def serializer_entries(rows: list[ChangeRow], request: Request) -> list[dict[str, object]]:
+    """The entries as the feed rendered them through the serializers, before the rows."""
+    entities = synced_entities()
+    entries = []
+    for txid, change_id, name, key, operation, version, changed_at in rows:
+        entity = entities.get(name)
+        if entity is None or not request.user.has_perm(
+            f"{entity.model._meta.app_label}.view_{entity.model._meta.model_name}"
+        ):
+            continue
+        data = None
+        if operation != "delete":
+            data = serializer_documents(entity, [key], request).get(key)
+        entries.append(
+            {
+                "cursor": encode_cursor(txid, change_id),
+                "entity": name,
+                "key": key,
+                "operation": operation,
+                "version": version,
+                "changed_at": changed_at,
+                "data": data,
+            }
+        )
+    return entries
+
+
+@pytest.mark.parametrize("client_kind", ["partner", "alice", "editor", "recommendations only"])
+def test_it_renders_the_entries_the_serializers_rendered(
+    feed_world, alice, partner, editor, alice_org, client_kind
+):
+    users = feed_clients(alice, partner, editor)
+    narrow = factories.user("narrow", None, alice_org)
+    narrow.user_permissions.add(Permission.objects.get(codename="view_recommendation"))
+    users["recommendations only"] = narrow
+    request = api_request(users[client_kind])
+    rows = feed_rows_of_world(every_change=True)
+    entries = render_rows(rows, request)
+    expected = serializer_entries(rows, request)
+    assert JSONRenderer().render(entries) == JSONRenderer().render(expected)
+    # Plain data, which orjson writes as DRF does but for the two separators.
+    assert orjson.dumps(entries) == JSONRenderer().render(entries).replace(
+        b"\\u2028", "\u2028".encode()
+    ).replace(b"\\u2029", "\u2029".encode())
+    assert entries[0]["changed_at"] == "2025-01-02T03:04:05.123456Z"
+    entities = {entry["entity"] for entry in entries}
+    if client_kind == "recommendations only":
+        assert entities == {"recommendation"}
+    else:
+        assert entities == set(synced_entities())
+        deleted = [entry for entry in entries if entry["operation"] == "delete"]
+        assert [(entry["key"], entry["data"]) for entry in deleted] == [("a-theme", None)]
+
+
+def test_it_costs_the_same_queries_for_a_short_and_a_long_page(
+    feed_world, partner, django_assert_max_num_queries
+):
+    request = api_request(partner)
+    short = feed_rows_of_world(every_change=False)
+    long = feed_rows_of_world(every_change=True)
+    assert len(long) > 5 * len(short)
+    render_rows(short, request)  # the client's permissions are cached after
+    counts = []
+    for rows in (short, long):
+        # One query per entity type and per related list (nine types, eleven
+        # lists), and one for the client's roles, which decide its evidence.
+        with (
+            django_assert_max_num_queries(21),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            entries = render_rows(rows, request)
+        assert {entry["entity"] for entry in entries} == set(synced_entities())
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.postgres
+@committed
+def test_it_sends_the_serializers_json_once_encoded_with_its_etag(committed_editor):
+    editor = committed_editor
+    alice_org = factories.organisation("alice-ngo", name="Alice NGO")
+    bob_org = factories.organisation("bob-ngo", name="Bob NGO")
+    issuer = factories.organisation("issuer", name="Issuing Body", kind="intergovernmental")
+    partner = factories.user("pat", Role.PARTNER, bob_org)
+    build_feed_world(alice_org, bob_org, issuer, editor)
+    expected_changes = Change.objects.count()
+    api = APIClient()
+    api.force_authenticate(partner)
+    entries, _end = drain_until(api, None, lambda entries: len(entries) >= expected_changes)
+    assert len(entries) == expected_changes
+
+    after = None
+    pages = 0
+    while True:
+        response = api.get("/api/v1/changes/", {"limit": 37, **({"after": after} if after else {})})
+        assert response.status_code == 200
+        page = json.loads(response.content)
+        positions = [decode_cursor(entry["cursor"]) for entry in page["results"]]
+        changes = {
+            change.pk: change for change in Change.objects.filter(pk__in=[p[1] for p in positions])
+        }
+        rows: list[ChangeRow] = [
+            (
+                txid,
+                change_id,
+                changes[change_id].entity,
+                changes[change_id].key,
+                changes[change_id].operation,
+                changes[change_id].version,
+                changes[change_id].changed_at,
+            )
+            for txid, change_id in positions
+        ]
+        expected = {
+            "results": serializer_entries(rows, api_request(partner)),
+            "next": page["next"],
+            "has_more": page["has_more"],
+        }
+        assert response.content == JSONRenderer().render(expected)
+        assert response["Content-Type"] == "application/json"
+        assert response["ETag"] == '"' + hashlib.sha256(response.content).hexdigest()[:32] + '"'
+        again = api.get(
+            "/api/v1/changes/",
+            {"limit": 37, **({"after": after} if after else {})},
+            HTTP_IF_NONE_MATCH=response["ETag"],
+        )
+        assert again.status_code == 304
+        pages += 1
+        after = page["next"]
+        if not page["has_more"]:
+            break
+    assert pages > 2
+    assert CONFIDENTIAL.encode() not in response.content
+
+    pretty = api.get("/api/v1/changes/", {"limit": 5}, HTTP_ACCEPT="application/json; indent=2")
+    plain = api.get("/api/v1/changes/", {"limit": 5})
+    assert pretty.content.startswith(b'{\n  "results"')
+    assert json.loads(pretty.content) == json.loads(plain.content)
+    assert pretty["ETag"] == plain["ETag"]
+
+
+@pytest.mark.postgres
+def test_it_writes_the_change_times_as_drfs_encoder_wrote_them(editor):
+    """Read as text from PostgreSQL, the times are what DRF made of the datetimes."""
+    moments = [
+        datetime.datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+        datetime.datetime(2025, 1, 2, 3, 4, 5, 100, tzinfo=datetime.UTC),
+        datetime.datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=datetime.UTC),
+    ]
+    # A transaction id below every open one, which the feed serves at once.
+    changes = [
+        Change.objects.create(
+            txid=1, entity="theme", key=f"t{n}", operation="insert", version=1, changed_at=moment
+        )
+        for n, moment in enumerate(moments)
+    ]
+    rows = committed_change_rows((0, 0), 10)
+    assert [row[:6] for row in rows] == [
+        (1, change.pk, "theme", change.key, "insert", 1) for change in changes
+    ]
+    expected = [json.loads(JSONRenderer().render(moment)) for moment in moments]
+    assert [row[6] for row in rows] == expected
+    assert expected[1] == "2025-01-02T03:04:05Z"
+    # And so does the rendering of Change instances the webhooks use.
+    entries = render(changes, api_request(editor))
+    assert [entry["changed_at"] for entry in entries] == expected
