@@ -308,6 +308,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
             submit=submit,
             **data,
         )
-        created = assessments_for_api().get(pk=assessment.pk)
-        body = self.get_serializer(created).data
+        # The service returns the row it wrote with the records it was given
+        # attached, everything the representation shows: no read back.
+        body = self.get_serializer(assessment).data
         return Response(body, status=status.HTTP_201_CREATED)

@@ -8,8 +8,9 @@ may not read its visibility, as `tracker.roles.can_read_evidence` decides.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from rest_framework import serializers
 
@@ -200,6 +201,23 @@ class AssessmentSerializer(serializers.ModelSerializer[StatusAssessment]):
             "submitted_at",
             "reviewed_at",
         ]
+
+    # The fields as built from the model, once per class (see get_fields).
+    _model_fields: ClassVar[dict[str, serializers.Field[Any, Any, Any, Any]] | None] = None
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        """The fields, introspected from the model once per class rather than per instance.
+
+        DRF builds every model field anew for each serializer: most of the
+        time of rendering one assessment, the answer to each POST. Each
+        instance still gets its own deep copies, as DRF gives declared fields,
+        so binding them to one instance changes no other.
+        """
+        cls = type(self)
+        built = cls.__dict__.get("_model_fields")
+        if built is None:
+            built = cls._model_fields = super().get_fields()
+        return copy.deepcopy(built)
 
     def get_evidence_withheld(self, assessment: StatusAssessment) -> bool:
         return assessment.visibility not in readable_visibilities(self.context)

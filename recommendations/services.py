@@ -164,6 +164,17 @@ def assessment_validate_input(
     _check_correctable(corrects, recommendation, assessor, correction_reason)
 
 
+# The foreign keys of an assessment, whose targets its services receive as records.
+ASSESSMENT_RELATIONS = ("recommendation", "assessor", "source", "corrects", "recorded_by")
+
+
+def _mark_submitted(assessment: StatusAssessment) -> StatusAssessment:
+    assessment.review_state = ReviewState.SUBMITTED
+    assessment.submitted_at = timezone.now()
+    assessment.save(update_fields=["review_state", "submitted_at"])
+    return assessment
+
+
 @recorded_as(user="recorded_by", reason="correction_reason")
 @transaction.atomic
 def assessment_record(
@@ -218,10 +229,20 @@ def assessment_record(
     )
     if key is not None:
         assessment.key = key
-    assessment.full_clean()
+    # The related records were just read by the caller, a new draft meets the
+    # check constraints by construction and by the checks above, and a key
+    # drawn here cannot be taken (one an import gives can): checking each
+    # again would cost a query apiece (a constraint a savepoint too) for what
+    # the database enforces anyway.
+    assessment.full_clean(
+        exclude=ASSESSMENT_RELATIONS, validate_unique=key is not None, validate_constraints=False
+    )
     assessment.save()
     if submit or publish:
-        assessment = assessment_submit(assessment=assessment, user=recorded_by)
+        # The draft is this transaction's own row, invisible to any other, and
+        # the user was found to act for the assessor above: assessment_submit's
+        # locking read and second permission check could only repeat that.
+        assessment = _mark_submitted(assessment)
     if publish:
         assessment = assessment_publish(assessment=assessment, reviewer=recorded_by)
     return assessment
@@ -262,10 +283,7 @@ def assessment_submit(*, assessment: StatusAssessment, user: Any) -> StatusAsses
         raise ValidationError({"review_state": _("Only a draft can be submitted.")})
     if user is not None and not may_act_for(user, assessment.assessor):
         raise PermissionDenied(_("You may not submit assessments of this organisation."))
-    assessment.review_state = ReviewState.SUBMITTED
-    assessment.submitted_at = timezone.now()
-    assessment.save(update_fields=["review_state", "submitted_at"])
-    return assessment
+    return _mark_submitted(assessment)
 
 
 @recorded_as(user="reviewer", reason="note")

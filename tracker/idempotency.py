@@ -1,4 +1,13 @@
-"""`Idempotency-Key` on API writes: a retry gets the first answer, never a second write."""
+"""`Idempotency-Key` on API writes: a retry gets the first answer, never a second write.
+
+The write and the record of its answer are one transaction. While it runs, it
+holds a transaction-scoped advisory lock on (user, key), so a concurrent
+duplicate is told at once that the first is still running (409) instead of
+waiting for it or writing twice; the unique constraint on (user, key) is the
+backstop that lets only one of two racing writes commit. A worker that dies
+mid-write leaves nothing behind: its transaction, and with it the lock, ends
+with its connection.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
@@ -16,9 +25,9 @@ from rest_framework.response import Response
 
 from tracker.models import IdempotencyRecord, User
 
-# A first request that has not answered after this long is taken to have died
-# (its worker killed between claiming the key and writing); a retry may then
-# run again rather than being told forever that the first is in progress.
+# Records without an answer were claims of an earlier scheme, which committed
+# the claim before the write. One younger than this may still be that write in
+# progress; an older one is taken to have died, and the key is free again.
 ABANDONED_AFTER = datetime.timedelta(minutes=5)
 MAX_KEY_LENGTH = 255
 
@@ -49,19 +58,53 @@ def request_fingerprint(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def _claim(request: Request, key: str, fingerprint: str) -> IdempotencyRecord | None:
-    """Insert the pending record in its own transaction; None if the key is already taken."""
-    try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(
-                user=user_of(request),
-                key=key,
-                method=request.method or "",
-                path=request.path,
-                request_hash=fingerprint,
-            )
-    except IntegrityError:
+def lock_id(user_id: int, key: str) -> int:
+    """The advisory lock of one (user, key): 64 bits of a digest, as PostgreSQL's signed bigint.
+
+    Two keys sharing a lock (one chance in 2^64 per pair) only make one of
+    them wait for a 409 and a retry.
+    """
+    digest = hashlib.sha256(f"tracker.idempotency\n{user_id}\n{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _lock_and_look_up(user: User, key: str) -> IdempotencyRecord | None:
+    """Take the key's lock for this transaction, then return its record if there is one.
+
+    Raises IdempotencyKeyInUse when another transaction holds the lock. On
+    PostgreSQL one statement does both; its snapshot may predate the lock, so
+    a first request that committed in between goes unseen here: this write
+    then fails on the unique constraint, and the caller replays that answer.
+    """
+    if connection.vendor != "postgresql":
+        # SQLite runs one write transaction at a time; the unique constraint suffices.
+        return IdempotencyRecord.objects.filter(user=user, key=key).first()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT pg_try_advisory_xact_lock(%s), EXISTS ("  # noqa: S608 (our own table name)
+            f"SELECT 1 FROM {IdempotencyRecord._meta.db_table} WHERE user_id = %s AND key = %s)",
+            [lock_id(user.pk, key), user.pk, key],
+        )
+        locked, recorded = cursor.fetchone() or (False, False)
+    if not locked:
+        raise IdempotencyKeyInUse()
+    return IdempotencyRecord.objects.get(user=user, key=key) if recorded else None
+
+
+def _replay(existing: IdempotencyRecord, fingerprint: str) -> Response | None:
+    """The stored answer to a retry; None when the record was an abandoned claim, now removed."""
+    if existing.request_hash != fingerprint:
+        raise IdempotencyKeyReused()
+    if existing.response_status is None:
+        if timezone.now() - existing.created_at < ABANDONED_AFTER:
+            raise IdempotencyKeyInUse()
+        existing.delete()
         return None
+    return Response(
+        existing.response_body,
+        status=existing.response_status,
+        headers={"Idempotent-Replayed": "true"},
+    )
 
 
 def run_idempotently(request: Request, write: Callable[[], Response]) -> Response:
@@ -75,34 +118,37 @@ def run_idempotently(request: Request, write: Callable[[], Response]) -> Respons
             {"Idempotency-Key": [_("Give a non-empty key of at most 255 characters.")]}
         )
     fingerprint = request_fingerprint(request)
-    record = _claim(request, key, fingerprint)
-    if record is None:
-        existing = IdempotencyRecord.objects.get(user=user_of(request), key=key)
-        if existing.request_hash != fingerprint:
-            raise IdempotencyKeyReused()
-        if existing.response_status is None:
-            if timezone.now() - existing.created_at < ABANDONED_AFTER:
-                raise IdempotencyKeyInUse()
-            IdempotencyRecord.objects.filter(pk=existing.pk, response_status__isnull=True).delete()
-            record = _claim(request, key, fingerprint)
-            if record is None:
-                raise IdempotencyKeyInUse()
-        else:
-            return Response(
-                existing.response_body,
-                status=existing.response_status,
-                headers={"Idempotent-Replayed": "true"},
-            )
+    user = user_of(request)
     try:
-        # The write and the stored answer commit together: a retry sees
-        # either nothing done (and the key still pending) or both.
+        # The write and the stored answer commit together: a retry sees either
+        # nothing done or both. A write that fails leaves no record, so a
+        # corrected retry with the same key runs.
         with transaction.atomic():
+            existing = _lock_and_look_up(user, key)
+            if existing is not None:
+                replayed = _replay(existing, fingerprint)
+                if replayed is not None:
+                    return replayed
             response = write()
-            record.response_status = response.status_code
-            record.response_body = response.data
-            record.save(update_fields=["response_status", "response_body"])
-    except BaseException:
-        # Nothing was written; free the key so that a corrected retry can run.
-        IdempotencyRecord.objects.filter(pk=record.pk).delete()
-        raise
+            IdempotencyRecord.objects.create(
+                user=user,
+                key=key,
+                method=request.method or "",
+                path=request.path,
+                request_hash=fingerprint,
+                response_status=response.status_code,
+                response_body=response.data,
+            )
+    except IntegrityError:
+        # A duplicate committed while this request took the lock (see
+        # _lock_and_look_up), or on SQLite, which has no lock: this write was
+        # rolled back, and the retry gets the first answer. Any other
+        # integrity error is the write's own.
+        existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if existing is None:
+            raise
+        replayed = _replay(existing, fingerprint)
+        if replayed is None:
+            raise IdempotencyKeyInUse() from None
+        return replayed
     return response

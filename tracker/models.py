@@ -129,10 +129,12 @@ class ApiKey(models.Model):
 class IdempotencyRecord(models.Model):
     """The first answer to a write sent with an `Idempotency-Key`, replayed to retries.
 
-    A row is inserted, and committed, before the write starts (`response_status`
-    empty): a concurrent duplicate then collides on the unique constraint and
-    is told to wait (409) instead of writing twice. `request_hash` tells a
-    retry of the same request from a reuse of the key for another one (422).
+    Written in the transaction of the write itself (`tracker.idempotency`),
+    under an advisory lock on (user, key) that tells a concurrent duplicate to
+    wait (409); the unique constraint lets only one of two racing writes
+    commit. Rows without an answer are claims of an earlier scheme.
+    `request_hash` tells a retry of the same request from a reuse of the key
+    for another one (422).
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
 
 from recommendations.models import StatusAssessment
 from tests import factories
 from tests.api.conftest import bearer
+from tracker.idempotency import lock_id, request_fingerprint, run_idempotently
+from tracker.middleware import WebhookQueueMiddleware
 from tracker.models import IdempotencyRecord, Organisation
+from tracker.tasks import queue_webhook_deliveries
 
 
 @pytest.fixture
@@ -48,15 +63,84 @@ def test_it_refuses_the_same_key_with_another_body(api, partner, rec):
     assert StatusAssessment.objects.count() == 1
 
 
+@contextlib.contextmanager
+def another_transaction() -> Iterator[CursorWrapper]:
+    """A second connection's open transaction, as a concurrent request has; rolled back after."""
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            yield cursor
+    finally:
+        other.rollback()
+        other.close()
+
+
+@pytest.mark.postgres
 def test_it_answers_conflict_while_the_first_request_is_running(api, partner, rec):
     bearer(api, partner, write=True)
-    first = api.post("/api/v1/assessments/", BODY, HTTP_IDEMPOTENCY_KEY="batch-3")
-    # Put back what the first request leaves while it works: its claim, no answer yet.
-    IdempotencyRecord.objects.filter(key="batch-3").update(response_status=None)
-    duplicate = api.post("/api/v1/assessments/", BODY, HTTP_IDEMPOTENCY_KEY="batch-3")
+    with another_transaction() as first:
+        # What the first request's transaction holds until it commits.
+        first.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id(partner.pk, "batch-3")])
+        duplicate = api.post("/api/v1/assessments/", BODY, HTTP_IDEMPOTENCY_KEY="batch-3")
+    assert duplicate.status_code == 409
+    assert duplicate.json()["errors"][0]["code"] == "idempotency_key_in_use"
+    assert not StatusAssessment.objects.exists()
+    assert api.post("/api/v1/assessments/", BODY, HTTP_IDEMPOTENCY_KEY="batch-3").status_code == 201
+
+
+def test_it_answers_conflict_to_a_recent_claim_without_an_answer(api, partner, rec):
+    # Claims committed before the write, by the scheme before this one, may
+    # still be in the database while their request runs.
+    bearer(api, partner, write=True)
+    first = api.post("/api/v1/assessments/", BODY, HTTP_IDEMPOTENCY_KEY="batch-5")
+    IdempotencyRecord.objects.filter(key="batch-5").update(response_status=None)
+    duplicate = api.post("/api/v1/assessments/", BODY, HTTP_IDEMPOTENCY_KEY="batch-5")
     assert first.status_code == 201
     assert duplicate.status_code == 409
     assert StatusAssessment.objects.count() == 1
+
+
+def test_it_runs_again_after_an_abandoned_claim(api, partner, rec):
+    bearer(api, partner, write=True)
+    api.post("/api/v1/assessments/", BODY, HTTP_IDEMPOTENCY_KEY="batch-6")
+    IdempotencyRecord.objects.filter(key="batch-6").update(
+        response_status=None,
+        response_body=None,
+        created_at=timezone.now() - datetime.timedelta(hours=1),
+    )
+    retry = api.post("/api/v1/assessments/", BODY, HTTP_IDEMPOTENCY_KEY="batch-6")
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry
+    assert IdempotencyRecord.objects.get(key="batch-6").response_body == retry.json()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_replays_an_answer_committed_while_it_wrote(partner):
+    """A duplicate commits after this request looked: this write is undone, that answer sent."""
+    django_request = APIRequestFactory().post(
+        "/api/v1/assessments/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="raced"
+    )
+    request = Request(django_request, parsers=[JSONParser()])
+    request.user = partner
+
+    def write() -> Response:
+        factories.organisation("written-by-the-second")
+        with another_transaction() as first:
+            first.execute(
+                f"INSERT INTO {IdempotencyRecord._meta.db_table} (user_id, key, method, path, "
+                "request_hash, response_status, response_body, response_headers, created_at) "
+                "VALUES (%s, 'raced', 'POST', %s, %s, 201, '{\"from\": \"first\"}', '{}', now())",
+                [partner.pk, request.path, request_fingerprint(request)],
+            )
+            first.connection.commit()
+        return Response({"from": "second"}, status=201)
+
+    response = run_idempotently(request, write)
+    assert response.data == {"from": "first"}
+    assert response["Idempotent-Replayed"] == "true"
+    assert not Organisation.objects.filter(slug="written-by-the-second").exists()
 
 
 def test_it_frees_the_key_when_the_first_attempt_wrote_nothing(api, partner, rec):
@@ -66,6 +150,51 @@ def test_it_frees_the_key_when_the_first_attempt_wrote_nothing(api, partner, rec
     )
     assert refused.status_code == 400
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_it_creates_an_assessment_in_a_fixed_number_of_queries(
+    api, partner, rec, django_assert_max_num_queries
+):
+    # The key with its user and the user's groups, the key's last use, the
+    # idempotency lock and lookup, the recommendation, the user's permissions
+    # (two), the assessment inserted and submitted, the stored answer, and the
+    # savepoints of the two transactions inside the test's own.
+    bearer(api, partner, write=True)
+    with django_assert_max_num_queries(14):
+        response = api.post("/api/v1/assessments/", BODY, HTTP_IDEMPOTENCY_KEY="counted")
+    assert response.status_code == 201
+
+
+def test_it_answers_a_create_with_what_a_read_shows(api, partner, rec):
+    bearer(api, partner, write=True)
+    created = api.post(
+        "/api/v1/assessments/",
+        {**BODY, "visibility": "internal", "evidence_url": "https://example.org/law"},
+        HTTP_IDEMPOTENCY_KEY="read-back",
+    )
+    assert created.status_code == 201
+    assert created.json()["evidence_withheld"] is True
+    read = api.get(f"/api/v1/assessments/{created.json()['key']}/")
+    assert read.json() == created.json()
+
+
+@pytest.mark.postgres
+def test_it_queues_one_webhook_run_for_a_burst_of_writes(
+    api, partner, rec, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(WebhookQueueMiddleware, "QUEUE_WINDOW_SECONDS", 60.0)
+    queued: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        queue_webhook_deliveries, "apply_async", lambda **options: queued.append(options)
+    )
+    bearer(api, partner, write=True)
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post("/api/v1/assessments/", BODY, HTTP_IDEMPOTENCY_KEY=f"burst-{n}")
+        assert response.status_code == 201
+    # One run, when the window closes: it sees all three.
+    assert queued == [{"countdown": 60.0}]
 
 
 def test_it_keeps_keys_of_different_clients_apart(api, partner, alice, rec):

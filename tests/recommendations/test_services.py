@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from recommendations import services
@@ -96,6 +97,43 @@ def test_it_refuses_donors_and_partners_of_other_organisations(donor, partner, a
 def test_it_lets_a_partner_assess_for_its_own_organisation(partner, bob_org, rec):
     assessment = record(partner, bob_org, rec, Status.NOT_IMPLEMENTED, submit=True)
     assert assessment.review_state == ReviewState.SUBMITTED
+
+
+def test_it_records_and_submits_in_a_fixed_number_of_queries(
+    partner, bob_org, rec, django_assert_max_num_queries
+):
+    # The user's permissions (two) and roles, the row inserted and marked
+    # submitted, in a savepoint of the test's transaction: nothing checks a
+    # related record, a constraint or the drawn key again.
+    with django_assert_max_num_queries(7):
+        assessment = record(partner, bob_org, rec, Status.NOT_IMPLEMENTED, submit=True)
+    assessment.refresh_from_db()
+    assert assessment.review_state == ReviewState.SUBMITTED
+    assert assessment.submitted_at is not None
+
+
+@pytest.mark.postgres
+def test_it_keeps_recording_and_submitting_as_two_events_of_the_user(partner, bob_org, rec):
+    assessment = record(partner, bob_org, rec, Status.NOT_IMPLEMENTED, submit=True)
+    event_model = apps.get_model("recommendations", "StatusAssessmentEvent")
+    events = list(
+        event_model.objects.filter(pgh_obj_id=assessment.pk)
+        .select_related("pgh_context")
+        .order_by("pgh_id")
+    )
+    assert [(event.pgh_label, event.review_state) for event in events] == [
+        ("insert", ReviewState.DRAFT),
+        ("update", ReviewState.SUBMITTED),
+    ]
+    assert {event.pgh_context.metadata["user"] for event in events} == {partner.pk}
+
+
+def test_it_refuses_a_given_key_that_another_assessment_has(alice, alice_org, rec):
+    first = record(alice, alice_org, rec, Status.NOT_IMPLEMENTED)
+    with pytest.raises(ValidationError) as error:
+        record(alice, alice_org, rec, Status.PARTIALLY_IMPLEMENTED, key=first.key)
+    assert "key" in error.value.message_dict
+    assert StatusAssessment.objects.count() == 1
 
 
 def test_it_takes_the_latest_by_holding_date_per_assessor(alice, alice_org, editor, rec):
