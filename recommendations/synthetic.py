@@ -9,13 +9,15 @@ emptied). A recommendation only reiterates one from an earlier block of
 Extending a data set takes the seed it was made with; the number of
 assessments per recommendation applies to the recommendations added.
 
-Rows are written with bulk inserts, not one service call each: the services'
-per-row checks, locks and refreshes would take hours at a million assessments.
-Everything the services would have derived is derived here by the same code
-(`chain.record_hash`, `services.current_from_history`, `services.headline_from`),
-the database's constraints check every row, PostgreSQL's history triggers
+Rows are written in bulk (COPY on PostgreSQL), not one service call each: the
+services' per-row checks, locks and refreshes would take hours at a million
+assessments. Everything the services would have derived is derived here by
+the same code (`chain.record_hash`, `services.current_from_history`,
+`choices.headline_from`, `periods.period_rows`), the database's constraints
+check every row, PostgreSQL's history, change feed and overview triggers
 record every insert as they would for any other write, and `verify_history`
-proves the result consistent (tests/scale/test_synthetic.py).
+proves the result consistent
+(tests/scale/test_synthetic.py).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from __future__ import annotations
 import datetime
 import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
@@ -43,28 +47,36 @@ from recommendations.choices import (
     StateResponse,
     Status,
     Visibility,
+    headline_from,
 )
 from recommendations.models import (
     Concern,
     CurrentAssessment,
+    HeadlinePeriod,
     ProvisionLink,
     Recommendation,
     SdgTarget,
     StatusAssessment,
+    StatusPeriod,
     Theme,
 )
-from recommendations.services import current_from_history, headline_from
+from recommendations.periods import period_rows
+from recommendations.services import current_from_history
 from tracker.choices import OrganisationKind
 from tracker.models import Organisation, User
 from tracker.roles import Role
 
 CODE_PREFIX = "SYN-"
 BLOCK = 1000
-# Recommendations written per transaction (a divisor of BLOCK). PostgreSQL's
-# history triggers open a subtransaction per row (their EXCEPTION blocks), and
-# inserting was measured to slow down with the number of them in one
-# transaction (0.2 ms a row at 2,000 assessments, 1.1 ms at 20,000): many
-# small transactions keep every row cheap.
+# Recommendations written per transaction (a divisor of BLOCK). Inserting
+# used to slow down with the rows already written in the transaction (each
+# failing EXCEPTION block in a trigger scanned the transaction's queued
+# trigger events), hence small transactions. With `_keep_trigger_checks_cheap`
+# and tracker migration 0007 a row costs the same however many precede it,
+# and the size hardly matters: 5,000 recommendations of 10 assessments took
+# 11.3 s at 100 a transaction, 12.2 s at 500 and 11.7 s at 1,000 (3.8 s of
+# Python and 8 s of PostgreSQL time each). Small ones lose less when a run
+# is interrupted.
 TRANSACTION_SIZE = 100
 ISSUERS = 6
 ASSESSORS = 5
@@ -302,25 +314,17 @@ def _derive_current(plan: _Planned) -> None:
     """Each assessor's current assessment and the headline, by the services' own rules.
 
     Computed before anything is written, so each recommendation is inserted
-    with its final headline. The rules order ties by id, which the rows do not
-    have yet: stand-in ids in the order of insertion (the order the database
-    will number them in) take their place, and are removed again.
+    with its final headline. The rules order ties by id: the assessments
+    already carry the ids they will be stored under (`_allocate_ids`).
     """
-    ordinary = plan.assessments
-    corrections = [correction for _, correction in plan.corrections]
-    for stand_in, assessment in enumerate([*ordinary, *corrections], start=1):
-        assessment.pk = stand_in
-    for target_index, correction in plan.corrections:
-        correction.corrects_id = ordinary[target_index].pk
     plan.current = current_from_history(
-        a for a in [*ordinary, *corrections] if a.review_state == ReviewState.PUBLISHED
+        a
+        for a in [*plan.assessments, *(correction for _, correction in plan.corrections)]
+        if a.review_state == ReviewState.PUBLISHED
     )
     headline, disputed = headline_from(a.status for a in plan.current.values())
     plan.recommendation.headline_status = headline
     plan.recommendation.disputed = disputed
-    for assessment in [*ordinary, *corrections]:
-        assessment.pk = None
-        assessment.corrects_id = None
 
 
 def _plan_assessments(
@@ -501,9 +505,117 @@ def _chain(published: Sequence[StatusAssessment], after: tuple[int, str]) -> tup
     return position, previous_hash
 
 
-def _write_block(numbers: range, seed: int, assessments: int, reference: _Reference) -> int:
-    """Write the recommendations numbered `numbers` and everything hanging off them."""
-    plans = [_plan(number, seed, assessments, reference) for number in numbers]
+def _column(model: type[Model], attname: str) -> str:
+    """The column of `model`'s concrete field with attribute `attname` (`recommendation_id`)."""
+    for concrete in model._meta.concrete_fields:
+        if concrete.attname == attname and concrete.column is not None:
+            return concrete.column
+    raise LookupError(f"{model.__name__} has no column for {attname!r}.")
+
+
+def _allocate_ids(model: type[Model], count: int) -> list[int]:
+    """Ids for `count` rows of `model` about to be inserted, in ascending order.
+
+    Knowing the ids first lets everything that names a row (corrections, the
+    hash chain, current assessments) be derived before anything is written,
+    and the rows be streamed in without the database returning them.
+    """
+    if count == 0:
+        return []
+    table = model._meta.db_table
+    column = _column(model, model._meta.pk.attname)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, column, count],
+            )
+            return sorted(pk for (pk,) in cursor.fetchall())
+        # SQLite (the smoke test) has no sequence; its single writer makes
+        # the next ids those after the largest.
+        quote = connection.ops.quote_name
+        cursor.execute(f"SELECT coalesce(max({quote(column)}), 0) FROM {quote(table)}")  # noqa: S608
+        last: int = cursor.fetchone()[0]
+        return list(range(last + 1, last + count + 1))
+
+
+def _insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert `rows`, each the values of `fields` (attribute names), into `model`'s table.
+
+    On PostgreSQL with COPY, which skips the ORM's per-value preparation (most
+    of the generator's own time with `bulk_create`) and the parsing of large
+    INSERTs; row triggers fire for COPY as for INSERT, so history and the
+    change feed are written all the same. Values must be what psycopg adapts
+    to the column's type as Django would: ints, strings, dates, aware
+    datetimes, UUIDs, None. Columns left out take their database default.
+    """
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(_column(model, name)) for name in fields)
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    model._default_manager.bulk_create(model(**dict(zip(fields, row, strict=True))) for row in rows)
+
+
+def _insert_objects(model: type[Model], objects: Sequence[Model], *, with_id: bool) -> None:
+    """Insert unsaved `objects` with all their columns; their own id only if `with_id`."""
+    fields = [
+        concrete.attname
+        for concrete in model._meta.concrete_fields
+        if with_id or not concrete.primary_key
+    ]
+    _insert_rows(model, fields, map(attrgetter(*fields), objects))
+
+
+def _insert_links(
+    model: type[Model], owner: str, target: str, pairs: Iterable[tuple[int, int]]
+) -> None:
+    """Rows of a many-to-many table: (owner id, target id) pairs."""
+    _insert_rows(model, (f"{owner}_id", f"{target}_id"), pairs)
+
+
+def _blocks(first: int, last: int, size: int) -> list[range]:
+    """The numbers `first` to `last` in transactions, cut where `size` divides them.
+
+    Cut at the same places whatever number a run starts from, so that no
+    transaction crosses a BLOCK (which `reiterates` relies on).
+    """
+    blocks = []
+    start = first
+    while start <= last:
+        end = min((start - 1) // size * size + size, last)
+        blocks.append(range(start, end + 1))
+        start = end + 1
+    return blocks
+
+
+def _keep_trigger_checks_cheap() -> None:
+    """Give pgtrigger's triggers an empty ignore list for this transaction.
+
+    Each of them first calls `_pgtrigger_should_ignore()`, which reads the
+    `pgtrigger.ignore` setting inside an EXCEPTION block. Unset (or left empty
+    by an earlier `pgtrigger.ignore()` in the session), the read fails and the
+    block's subtransaction is rolled back, and each such rollback walks the
+    trigger events the transaction has queued so far (its deferred foreign
+    key checks): the cost of a row grows with the rows before it. An empty
+    list reads without failing and ignores no trigger. Inserting assessments
+    in a history context, as the command does: 0.16 ms a row with 2,000 in
+    one transaction and 0.24 ms with 20,000 without it, 0.09 ms with either
+    count with it. (Tracker migration 0007 does the same for pghistory's
+    function, which cannot be kept off its error path from here.)
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
+
+
+def _write_block(plans: list[_Planned]) -> int:
+    """Write the planned recommendations and everything hanging off them."""
     reiterated = {
         _code(plan.reiterates_number) for plan in plans if plan.reiterates_number is not None
     }
@@ -513,81 +625,98 @@ def _write_block(numbers: range, seed: int, assessments: int, reference: _Refere
     for plan in plans:
         if plan.reiterates_number is not None:
             plan.recommendation.reiterates_id = reiterated_ids[_code(plan.reiterates_number)]
-    for plan in plans:
-        _derive_current(plan)
-    Recommendation.objects.bulk_create([plan.recommendation for plan in plans])
 
-    through = m2m_through(Recommendation, "themes")
-    through._default_manager.bulk_create(
-        through(recommendation_id=plan.recommendation.pk, theme_id=theme)
-        for plan in plans
-        for theme in plan.themes
-    )
-    addressed = m2m_through(Recommendation, "addressed_to")
-    addressed._default_manager.bulk_create(
-        addressed(recommendation_id=plan.recommendation.pk, organisation_id=organisation)
-        for plan in plans
-        for organisation in plan.addressees
-    )
-    targets = m2m_through(Recommendation, "sdg_targets")
-    targets._default_manager.bulk_create(
-        targets(recommendation_id=plan.recommendation.pk, sdgtarget_id=target)
-        for plan in plans
-        for target in plan.sdg_targets
-    )
+    # Ids in the order the rows have always been inserted in (ordinary
+    # assessments, then corrections): the rules break ties by id, and a seed
+    # must keep giving the same data.
+    ordinary = [a for plan in plans for a in plan.assessments]
+    corrections = [correction for plan in plans for _, correction in plan.corrections]
+    written = [*ordinary, *corrections]
+    for assessment, pk in zip(written, _allocate_ids(StatusAssessment, len(written)), strict=True):
+        assessment.pk = pk
+    for plan in plans:
+        for target_index, correction in plan.corrections:
+            correction.corrects_id = plan.assessments[target_index].pk
+        _derive_current(plan)
+
+    # pghistory sends its context ahead of each statement the ORM runs,
+    # except SELECTs, and never with COPY. This insert is the first such
+    # statement of the transaction, and what it sets lasts until the
+    # transaction ends, so the history rows of the COPYs below get the
+    # context too. The ORM also fills in the automatic timestamps.
+    Recommendation.objects.bulk_create([plan.recommendation for plan in plans])
     for plan in plans:
         for link in plan.links:
             link.recommendation_id = plan.recommendation.pk
-    ProvisionLink.objects.bulk_create([link for plan in plans for link in plan.links])
+        for assessment in [*plan.assessments, *(c for _, c in plan.corrections)]:
+            assessment.recommendation_id = plan.recommendation.pk
+
+    _insert_links(
+        m2m_through(Recommendation, "themes"),
+        "recommendation",
+        "theme",
+        ((plan.recommendation.pk, theme) for plan in plans for theme in plan.themes),
+    )
+    _insert_links(
+        m2m_through(Recommendation, "addressed_to"),
+        "recommendation",
+        "organisation",
+        ((plan.recommendation.pk, addressee) for plan in plans for addressee in plan.addressees),
+    )
+    _insert_links(
+        m2m_through(Recommendation, "sdg_targets"),
+        "recommendation",
+        "sdgtarget",
+        ((plan.recommendation.pk, target) for plan in plans for target in plan.sdg_targets),
+    )
+    _insert_objects(ProvisionLink, [link for plan in plans for link in plan.links], with_id=False)
     _write_concerns(plans)
 
-    # Ordinary assessments first (their hashes need no ids), then the
-    # corrections, which name the ids the first insert returned.
-    chain_ends: dict[int, tuple[int, str]] = {}
     for plan in plans:
-        for assessment in plan.assessments:
-            assessment.recommendation_id = plan.recommendation.pk
         published = sorted(
             (a for a in plan.assessments if a.review_state == ReviewState.PUBLISHED),
             key=lambda a: a.reviewed_at or a.recorded_at,
         )
-        chain_ends[plan.recommendation.pk] = _chain(published, (0, chain.GENESIS_HASH))
-    StatusAssessment.objects.bulk_create(
-        [a for plan in plans for a in plan.assessments], batch_size=5000
-    )
-    for plan in plans:
-        for target_index, correction in plan.corrections:
-            correction.recommendation_id = plan.recommendation.pk
-            correction.corrects_id = plan.assessments[target_index].pk
-        corrections = sorted(
-            (correction for _, correction in plan.corrections),
-            key=lambda a: a.reviewed_at or a.recorded_at,
+        chain_end = _chain(published, (0, chain.GENESIS_HASH))
+        _chain(
+            sorted(
+                (correction for _, correction in plan.corrections),
+                key=lambda a: a.reviewed_at or a.recorded_at,
+            ),
+            chain_end,
         )
-        _chain(corrections, chain_ends[plan.recommendation.pk])
-    StatusAssessment.objects.bulk_create(
-        [correction for plan in plans for _, correction in plan.corrections], batch_size=5000
-    )
+    _insert_objects(StatusAssessment, written, with_id=True)
 
-    CurrentAssessment.objects.bulk_create(
-        [
-            CurrentAssessment(
-                recommendation_id=plan.recommendation.pk,
-                assessor_id=assessor_id,
-                assessment_id=assessment.pk,
-                status=assessment.status,
-                status_since=assessment.status_since,
-            )
+    _insert_rows(
+        CurrentAssessment,
+        ("recommendation_id", "assessor_id", "assessment_id", "status", "status_since"),
+        (
+            (plan.recommendation.pk, assessor_id, a.pk, a.status, a.status_since)
             for plan in plans
-            for assessor_id, assessment in plan.current.items()
-        ],
-        batch_size=5000,
+            for assessor_id, a in plan.current.items()
+        ),
     )
-    return sum(len(plan.assessments) + len(plan.corrections) for plan in plans)
+    status_periods: list[StatusPeriod] = []
+    headline_periods: list[HeadlinePeriod] = []
+    for plan in plans:
+        status_rows, headline_rows = period_rows(
+            plan.recommendation.pk,
+            [
+                a
+                for a in [*plan.assessments, *(c for _, c in plan.corrections)]
+                if a.review_state == ReviewState.PUBLISHED
+            ],
+        )
+        status_periods += status_rows
+        headline_periods += headline_rows
+    _insert_objects(StatusPeriod, status_periods, with_id=False)
+    _insert_objects(HeadlinePeriod, headline_periods, with_id=False)
+    return len(written)
 
 
 def _write_concerns(plans: list[_Planned]) -> None:
     concerns = []
-    answered = []
+    answered: list[list[str]] = []
     for plan in plans:
         number = int(plan.recommendation.code.removeprefix(CODE_PREFIX))
         if number % RECOMMENDATIONS_PER_CONCERN:
@@ -605,20 +734,22 @@ def _write_concerns(plans: list[_Planned]) -> None:
             )
         )
         answered.append(
-            [
-                p.recommendation.pk
-                for p in plans
-                if number - RECOMMENDATIONS_PER_CONCERN
-                < int(p.recommendation.code.removeprefix(CODE_PREFIX))
-                <= number
-            ]
+            [_code(n) for n in range(number - RECOMMENDATIONS_PER_CONCERN + 1, number + 1)]
         )
     Concern.objects.bulk_create(concerns)
-    through = m2m_through(Concern, "answered_by")
-    through._default_manager.bulk_create(
-        through(concern_id=concern.pk, recommendation_id=recommendation_id)
-        for concern, recommendation_ids in zip(concerns, answered, strict=True)
-        for recommendation_id in recommendation_ids
+    # A run resumed mid-way wrote some of the answering recommendations earlier.
+    ids = {plan.recommendation.code: plan.recommendation.pk for plan in plans}
+    earlier = {code for codes in answered for code in codes if code not in ids}
+    ids.update(Recommendation.objects.filter(code__in=earlier).values_list("code", "pk"))
+    _insert_links(
+        m2m_through(Concern, "answered_by"),
+        "concern",
+        "recommendation",
+        (
+            (concern.pk, ids[code])
+            for concern, codes in zip(concerns, answered, strict=True)
+            for code in codes
+        ),
     )
 
 
@@ -636,19 +767,22 @@ def synthetic_generate(
     assessments_per_recommendation: int,
     seed: int,
     progress: Progress | None = None,
+    transaction_size: int = TRANSACTION_SIZE,
 ) -> GenerationReport:
     """Grow the synthetic data set to `recommendations` recommendations.
 
     Those already there (numbered from 1, by an earlier run with the same seed)
     are kept; each new one gets `assessments_per_recommendation` assessments,
     some of them corrections, returns, drafts and submissions. Each block of
-    `TRANSACTION_SIZE` recommendations is one transaction, so an interrupted
-    run leaves whole groups and can be resumed.
+    `transaction_size` recommendations (a divisor of BLOCK) is one
+    transaction, so an interrupted run leaves whole groups and can be resumed.
     """
     if recommendations < 0:
         raise ValueError("recommendations: give a number of recommendations, 0 or more.")
     if assessments_per_recommendation < 0:
         raise ValueError("assessments_per_recommendation: give 0 or more.")
+    if transaction_size < 1 or BLOCK % transaction_size:
+        raise ValueError(f"transaction_size: give a divisor of {BLOCK}.")
     before = synthetic_count()
     report = GenerationReport(recommendations_before=before, recommendations_after=before)
     if before >= recommendations:
@@ -657,20 +791,16 @@ def synthetic_generate(
     with translation.override("en"):
         with transaction.atomic():
             reference = _reference_rows()
-        number = before + 1
-        while number <= recommendations:
-            block_end = min(
-                (number - 1) // TRANSACTION_SIZE * TRANSACTION_SIZE + TRANSACTION_SIZE,
-                recommendations,
-            )
+        for numbers in _blocks(before + 1, recommendations, transaction_size):
+            plans = [
+                _plan(number, seed, assessments_per_recommendation, reference) for number in numbers
+            ]
             with transaction.atomic():
-                report.assessments_written += _write_block(
-                    range(number, block_end + 1), seed, assessments_per_recommendation, reference
-                )
-            report.recommendations_after = block_end
+                _keep_trigger_checks_cheap()
+                report.assessments_written += _write_block(plans)
+            report.recommendations_after = numbers[-1]
             if progress is not None:
-                progress(block_end - before, recommendations - before)
-            number = block_end + 1
+                progress(numbers[-1] - before, recommendations - before)
     if connection.vendor == "postgresql" and report.recommendations_after > before:
         # Fresh statistics for the planner: a server without autovacuum (or
         # before it wakes) would plan the benchmark's queries on empty tables.

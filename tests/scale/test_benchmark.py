@@ -13,8 +13,8 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from recommendations import reports
+from recommendations.choices import headline_from
 from recommendations.selectors import statuses_as_of
-from recommendations.services import headline_from
 from recommendations.synthetic import synthetic_generate
 from tracker.benchmarking.runner import (
     BENCHMARK_URLCONF,
