@@ -8,6 +8,7 @@ import json
 import random
 import threading
 import time
+from collections.abc import Sequence
 
 import orjson
 import pytest
@@ -496,7 +497,9 @@ def feed_rows_of_world(*, every_change: bool) -> list[ChangeRow]:
     return rows
 
 
-def serializer_entries(rows: list[ChangeRow], request: Request) -> list[dict[str, object]]:
+def serializer_entries(
+    rows: Sequence[tuple[int, int, str, str, str, int, object]], request: Request
+) -> list[dict[str, object]]:
     """The entries as the feed rendered them through the serializers, before the rows."""
     entities = synced_entities()
     entries = []
@@ -597,7 +600,7 @@ def test_it_sends_the_serializers_json_once_encoded_with_its_etag(committed_edit
         changes = {
             change.pk: change for change in Change.objects.filter(pk__in=[p[1] for p in positions])
         }
-        rows: list[ChangeRow] = [
+        rows: list[tuple[int, int, str, str, str, int, object]] = [
             (
                 txid,
                 change_id,

@@ -7,7 +7,7 @@ from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from recommendations import services
-from recommendations.choices import ReviewState, Status
+from recommendations.choices import ReviewState, Status, headline_from
 from recommendations.models import CurrentAssessment, StatusAssessment
 from tests import factories
 
@@ -321,7 +321,7 @@ def test_it_rolls_back_everything_when_publication_fails(alice, alice_org, edito
     ],
 )
 def test_it_applies_the_headline_rule(statuses, expected):
-    assert services.headline_from(statuses) == expected
+    assert headline_from(statuses) == expected
 
 
 def test_it_links_a_provision_and_takes_its_instrument(issuer, rec):

@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from recommendations import reports
-from recommendations.choices import ReviewState, Status
+from recommendations.choices import ReviewState, Status, headline_from
 from recommendations.models import Recommendation, StatusAssessment
-from recommendations.services import current_from_history, headline_from
+from recommendations.services import current_from_history
 from tests.reports.conftest import World, populate
 from tracker.models import Organisation
 

@@ -207,9 +207,9 @@ def test_it_pages_the_changes_in_code_order(
     from recommendations import views
 
     monkeypatch.setattr(views, "LIST_PAGE_SIZE", 2)
-    period = {"from": "2024-01-01", "to": "2024-12-31"}
+    period: dict[str, str] = {"from": "2024-01-01", "to": "2024-12-31"}
     first = donor_client.get(reverse("reports:changes"), period).content.decode()
-    second = donor_client.get(reverse("reports:changes"), {**period, "page": 2}).content.decode()
+    second = donor_client.get(reverse("reports:changes"), {**period, "page": "2"}).content.decode()
 
     assert "3 recommendations changed status" in first
     assert "Page 1 of 2" in first and "Page 2 of 2" in second
