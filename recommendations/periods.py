@@ -76,6 +76,8 @@ def _stands_on(span: Span, day: datetime.date) -> bool:
 
 def headline_spans(spans: Sequence[Span]) -> list[HeadlineSpan]:
     """The headline over time that the assessors' spans give; days nobody assessed have none."""
+    if not spans:
+        return []
     boundaries = sorted(
         {span.valid_from for span in spans}
         | {span.valid_until for span in spans if span.valid_until is not None}

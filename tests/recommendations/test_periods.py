@@ -58,3 +58,8 @@ def test_it_merges_headline_days_that_do_not_change():
         HeadlineSpan(D(2020, 1, 1), D(2020, 6, 1), Status.PARTIALLY_IMPLEMENTED, False),
         HeadlineSpan(D(2020, 6, 1), None, Status.PARTIALLY_IMPLEMENTED, True),
     ]
+
+
+def test_it_gives_no_spans_to_a_recommendation_nobody_assessed():
+    assert standing_spans([]) == []
+    assert headline_spans([]) == []
