@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -236,16 +236,6 @@ def current_recommendations(filters: ReportFilters) -> QuerySet[Recommendation]:
     return rows
 
 
-def statuses_on(filters: ReportFilters, day: datetime.date) -> dict[int, StatusAsOf]:
-    """Each matching recommendation's status on `day`. Two queries."""
-    ids = list(
-        _matching(filters)
-        .filter(Q(issued_on__isnull=True) | Q(issued_on__lte=day))
-        .values_list("pk", flat=True)
-    )
-    return _keep_matching(filters, ids, statuses_as_of(day))
-
-
 def _keep_matching(
     filters: ReportFilters, ids: Iterable[int], statuses: Mapping[int, StatusAsOf]
 ) -> dict[int, StatusAsOf]:
@@ -359,21 +349,28 @@ def overview_recounted(filters: ReportFilters) -> Overview:
     if day is None:
         return _overview_grouped(
             current_recommendations(filters),
-            prefix_status=lambda prefix: F(f"{prefix}headline_status"),
-            prefix_disputed=lambda prefix: F(f"{prefix}disputed"),
+            status_annotations=lambda prefix: [
+                {
+                    "status_then": F(f"{prefix}headline_status"),
+                    "disputed_then": F(f"{prefix}disputed"),
+                }
+            ],
             standing=CurrentAssessment.objects.all(),
             day=timezone.localdate(),
             as_of=None,
         )
     return _overview_grouped(
         recommendations_on(filters, day),
-        # The period is joined at the root of each query, whatever the prefix.
-        prefix_status=lambda prefix: Coalesce(F("period_on__headline"), Value(Status.NOT_ASSESSED)),
-        prefix_disputed=lambda prefix: Coalesce(F("period_on__disputed"), Value(False)),
+        status_annotations=lambda prefix: [
+            {"period_on": _period_on(prefix, day)},
+            {
+                "status_then": Coalesce(F("period_on__headline"), Value(Status.NOT_ASSESSED)),
+                "disputed_then": Coalesce(F("period_on__disputed"), Value(False)),
+            },
+        ],
         standing=standing_periods_on(day),
         day=day,
         as_of=day,
-        prefix_annotate=lambda prefix: {"period_on": _period_on(prefix, day)},
     )
 
 
@@ -488,29 +485,24 @@ def recommendations_on(filters: ReportFilters, day: datetime.date) -> QuerySet[R
 def _overview_grouped(
     matching: QuerySet[Recommendation],
     *,
-    prefix_status: Any,
-    prefix_disputed: Any,
+    status_annotations: Callable[[str], list[dict[str, Any]]],
     standing: QuerySet[Any],
     day: datetime.date,
     as_of: datetime.date | None,
-    prefix_annotate: Any = None,
 ) -> Overview:
     """The overview's numbers grouped in the database.
 
-    `prefix_status(prefix)` is the expression of the status of the
+    `status_annotations(prefix)` gives, in the order to apply them, the
+    annotations that end in `status_then` and `disputed_then` for the
     recommendation reached through `prefix` (`""` from a recommendation,
-    `"recommendation__"` from a link); `prefix_annotate(prefix)`, if given,
-    the annotations that expression needs; `standing` the rows of each
+    `"recommendation__"` from a link or a theme); `standing` holds each
     assessor's own status.
     """
 
     def with_status(rows: QuerySet[Any], prefix: str = "") -> QuerySet[Any]:
-        if prefix_annotate is not None:
-            rows = rows.annotate(**prefix_annotate(prefix))
-        annotated: QuerySet[Any] = rows.annotate(
-            status_then=prefix_status(prefix), disputed_then=prefix_disputed(prefix)
-        )
-        return annotated
+        for step in status_annotations(prefix):
+            rows = rows.annotate(**step)
+        return rows
 
     rows = with_status(matching)
     by_status = {
@@ -589,11 +581,6 @@ def _breakdowns(
         Breakdown("assessor", "By assessor", assessors, ASSESSOR_NOTE),
         Breakdown("country", "By country", country_rows),
     ]
-
-
-def _rows_from(counts: Mapping[tuple[str, str], Counter[str]]) -> list[BreakdownRow]:
-    rows = [BreakdownRow(key, label, dict(counter)) for (key, label), counter in counts.items()]
-    return sorted(rows, key=lambda item: (-item.total, item.label))
 
 
 # Progress over time ---------------------------------------------------------
