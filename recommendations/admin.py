@@ -48,6 +48,7 @@ from recommendations.resources import (
     RecommendationResource,
     StatusAssessmentResource,
 )
+from tracker.api_admin import ReadOnlyAdmin
 from tracker.models import Organisation
 from tracker.roles import can_review, may_act_for, may_act_for_any_organisation
 
@@ -715,7 +716,7 @@ class StatusAssessmentAdmin(ImportExportModelAdmin):
 
 
 @admin.register(CurrentAssessment)
-class CurrentAssessmentAdmin(admin.ModelAdmin[CurrentAssessment]):
+class CurrentAssessmentAdmin(ReadOnlyAdmin):
     """Derived rows, shown for inspection only."""
 
     list_display = ["recommendation", "assessor", "status", "status_since"]
@@ -723,31 +724,10 @@ class CurrentAssessmentAdmin(admin.ModelAdmin[CurrentAssessment]):
     list_select_related = ["recommendation", "assessor"]
     search_fields = ["recommendation__code"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class DerivedAdmin(admin.ModelAdmin[Any]):
-    """Rows the services or the database derive from the history: for inspection only."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
+# Rows the services or the database derive from the history: for inspection only.
 @admin.register(StatusPeriod)
-class StatusPeriodAdmin(DerivedAdmin):
+class StatusPeriodAdmin(ReadOnlyAdmin):
     list_display = ["recommendation", "assessor", "status", "valid_from", "valid_until"]
     list_filter = ["status", ("assessor", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["recommendation", "assessor"]
@@ -755,7 +735,7 @@ class StatusPeriodAdmin(DerivedAdmin):
 
 
 @admin.register(HeadlinePeriod)
-class HeadlinePeriodAdmin(DerivedAdmin):
+class HeadlinePeriodAdmin(ReadOnlyAdmin):
     list_display = ["recommendation", "headline", "disputed", "valid_from", "valid_until"]
     list_filter = ["headline", "disputed"]
     list_select_related = ["recommendation"]
@@ -763,6 +743,6 @@ class HeadlinePeriodAdmin(DerivedAdmin):
 
 
 @admin.register(OverviewCount)
-class OverviewCountAdmin(DerivedAdmin):
+class OverviewCountAdmin(ReadOnlyAdmin):
     list_display = ["dimension", "key", "status", "n"]
     list_filter = ["dimension"]

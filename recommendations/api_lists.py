@@ -145,17 +145,19 @@ def _current_assessments(ids: Sequence[int]) -> dict[int, list[Document]]:
     return grouped
 
 
-def _provision_links(ids: Sequence[int]) -> dict[int, list[Document]]:
+def provision_links(owner_column: str, ids: Sequence[int]) -> dict[int, list[Document]]:
+    """The links of the recommendations (or concerns) `ids`, by owner, as the serializer shows them.
+
+    `owner_column` is `recommendation_id` or `concern_id`.
+    """
     rows = (
-        ProvisionLink.objects.filter(OneOf("recommendation_id", ids))
+        ProvisionLink.objects.filter(OneOf(owner_column, ids))
         .order_by("key")
-        .values_list(
-            "recommendation_id", "key", "relation", "instrument__slug", "provision__eid", "note"
-        )
+        .values_list(owner_column, "key", "relation", "instrument__slug", "provision__eid", "note")
     )
     grouped: dict[int, list[Document]] = defaultdict(list)
-    for recommendation_id, key, relation, instrument, eid, note in rows:
-        grouped[recommendation_id].append(
+    for owner_id, key, relation, instrument, eid, note in rows:
+        grouped[owner_id].append(
             {
                 "key": key,
                 "relation": relation,
@@ -178,7 +180,7 @@ def recommendation_documents(rows: Iterable[Document]) -> list[Document]:
     themes = _keys_by_recommendation("themes", "slug", ids)
     sdg_targets = _keys_by_recommendation("sdg_targets", "code", ids)
     current = _current_assessments(ids)
-    links = _provision_links(ids)
+    links = provision_links("recommendation_id", ids)
     zone = timezone.get_current_timezone()
     return [
         {

@@ -22,8 +22,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import reduce
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Model, Q
 
 from recommendations.choices import headline_from
 from recommendations.models import HeadlinePeriod, StatusAssessment, StatusPeriod
@@ -105,12 +106,19 @@ def headline_spans(spans: Sequence[Span]) -> list[HeadlineSpan]:
 
 
 def period_rows(
-    recommendation_id: int, published: Iterable[StatusAssessment]
-) -> tuple[list[StatusPeriod], list[HeadlinePeriod]]:
-    """Unsaved rows of both tables for one recommendation's published history."""
+    recommendation_id: int,
+    published: Iterable[StatusAssessment],
+    *,
+    status_model: type[Model] = StatusPeriod,
+    headline_model: type[Model] = HeadlinePeriod,
+) -> tuple[list[Any], list[Any]]:
+    """Unsaved rows of both tables for one recommendation's published history.
+
+    The models can be given, for a migration's historical ones.
+    """
     spans = standing_spans(published)
     status_rows = [
-        StatusPeriod(
+        status_model(
             recommendation_id=recommendation_id,
             assessor_id=span.assessor_id,
             assessment_id=span.assessment_id,
@@ -121,7 +129,7 @@ def period_rows(
         for span in spans
     ]
     headline_rows = [
-        HeadlinePeriod(
+        headline_model(
             recommendation_id=recommendation_id,
             headline=span.headline,
             disputed=span.disputed,

@@ -41,8 +41,8 @@ from instruments.models import (
     TreatyParticipation,
 )
 from recommendations.api import assessments_visible_to
-from recommendations.api_lists import OneOf, recommendation_representations
-from recommendations.models import Concern, ProvisionLink, Recommendation, Theme
+from recommendations.api_lists import OneOf, provision_links, recommendation_representations
+from recommendations.models import Concern, Recommendation, Theme
 from recommendations.serializers import readable_visibilities
 from tracker.models import Organisation
 
@@ -461,27 +461,6 @@ def instrument_documents(keys: Sequence[str], request: Request) -> DocumentsByKe
     return documents
 
 
-def _provision_links(owner_column: str, ids: Sequence[int]) -> dict[int, list[Document]]:
-    rows = (
-        ProvisionLink.objects.filter(OneOf(owner_column, ids))
-        .order_by("key")
-        .values_list(owner_column, "key", "relation", "instrument__slug", "provision__eid", "note")
-    )
-    grouped: dict[int, list[Document]] = defaultdict(list)
-    for owner_id, key, relation, instrument, eid, note in rows:
-        grouped[owner_id].append(
-            {
-                "key": key,
-                "relation": relation,
-                "instrument": instrument,
-                # As the serializer: the key is built from the link's own instrument.
-                "provision": None if eid is None else provision_key(instrument, eid),
-                "note": note,
-            }
-        )
-    return grouped
-
-
 def concern_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
     rows = list(
         Concern.objects.filter(AmongKeys("code", keys))
@@ -504,7 +483,7 @@ def concern_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
         return {}
     themes = _related_keys(Concern, "themes", "slug", ids)
     answered_by = _related_keys(Concern, "answered_by", "code", ids)
-    links = _provision_links("concern_id", ids)
+    links = provision_links("concern_id", ids)
     zone = timezone.get_current_timezone()
     return {
         code: {

@@ -7,7 +7,7 @@ from django.apps.registry import Apps
 from django.db import migrations, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-from recommendations.periods import headline_spans, standing_spans
+from recommendations.periods import period_rows
 
 
 def derive_periods(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
@@ -22,28 +22,11 @@ def derive_periods(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     )
     status_rows, headline_rows = [], []
     for recommendation_id, rows in groupby(published, key=lambda a: a.recommendation_id):
-        spans = standing_spans(rows)
-        status_rows += [
-            status_model(
-                recommendation_id=recommendation_id,
-                assessor_id=span.assessor_id,
-                assessment_id=span.assessment_id,
-                status=span.status,
-                valid_from=span.valid_from,
-                valid_until=span.valid_until,
-            )
-            for span in spans
-        ]
-        headline_rows += [
-            headline_model(
-                recommendation_id=recommendation_id,
-                headline=span.headline,
-                disputed=span.disputed,
-                valid_from=span.valid_from,
-                valid_until=span.valid_until,
-            )
-            for span in headline_spans(spans)
-        ]
+        status_part, headline_part = period_rows(
+            recommendation_id, rows, status_model=status_model, headline_model=headline_model
+        )
+        status_rows += status_part
+        headline_rows += headline_part
         if len(status_rows) >= 5000:
             status_model.objects.bulk_create(status_rows)
             headline_model.objects.bulk_create(headline_rows)
