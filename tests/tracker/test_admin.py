@@ -125,6 +125,11 @@ def test_it_opens_every_add_form_and_a_change_form(client, administrator, alice_
         instance = next(
             m for m in model if (m._meta.app_label, m._meta.model_name) == (app_label, model_name)
         )._default_manager.first()
+        if (app_label, model_name) == ("recommendations", "overviewcount") and (
+            connection.vendor != "postgresql"
+        ):
+            assert instance is None  # PostgreSQL's triggers write these; SQLite has none
+            continue
         assert instance is not None
         change = client.get(reverse(f"admin:{app_label}_{model_name}_change", args=[instance.pk]))
         assert change.status_code == 200, (app_label, model_name)
