@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 from django.db.models import BooleanField, Expression, F, ManyToManyField, Model, QuerySet
+from django.db.models.lookups import In
 from django.utils import timezone
 from modeltranslation.manager import MultilingualQuerySet
 from rest_framework import renderers
@@ -66,16 +67,18 @@ def _date(value: datetime.date | None) -> str | None:
 
 
 class OneOf(Expression):
-    """`column IN (ids)`, written `column = ANY(%s)` on PostgreSQL: one parameter for any number.
+    """`column IN (values)`, written `column = ANY(%s)` on PostgreSQL: one parameter for any number.
 
-    Django's `__in` sends each id as its own parameter; preparing, quoting
-    and parsing five lists of 100 ids cost about as much as running the queries.
+    Django's `__in` prepares, converts and quotes each of a page's hundreds of
+    ids or keys on its own; the array goes as one literal, typed as the
+    column. Elsewhere (SQLite, in the tests) it is Django's own `IN`, which
+    converts the values as the column stores them.
     """
 
-    def __init__(self, column: str, ids: Sequence[int]) -> None:
+    def __init__(self, column: str, values: Sequence[Any]) -> None:
         super().__init__(output_field=BooleanField())
         self.column: Any = F(column)
-        self.ids = list(ids)
+        self.values = list(values)
 
     def get_source_expressions(self) -> list[Any]:
         return [self.column]
@@ -84,13 +87,13 @@ class OneOf(Expression):
         (self.column,) = exprs
 
     def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
-        column, params = compiler.compile(self.column)
-        placeholders = ", ".join(["%s"] * len(self.ids)) or "NULL"
-        return f"{column} IN ({placeholders})", (*params, *self.ids)
+        sql, params = compiler.compile(In(self.column, self.values))
+        return sql, params
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         column, params = compiler.compile(self.column)
-        return f"{column} = ANY(%s::bigint[])", (*params, self.ids)
+        array_type = self.column.output_field.db_type(connection)
+        return f"{column} = ANY(%s::{array_type}[])", (*params, self.values)
 
 
 def _moment(value: datetime.datetime, zone: datetime.tzinfo) -> str:

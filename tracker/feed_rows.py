@@ -24,8 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db.models import BooleanField, CharField, Expression, F, ManyToManyField, Model, Q
-from django.db.models.lookups import In
+from django.db.models import CharField, Expression, F, ManyToManyField, Model, Q
 from django.utils import timezone
 from modeltranslation.manager import MultilingualQuerySet
 from rest_framework.request import Request
@@ -49,36 +48,6 @@ from tracker.models import Organisation
 Document = dict[str, Any]
 DocumentsByKey = dict[str, Document]
 DocumentBuilder = Callable[[Sequence[str], Request], DocumentsByKey]
-
-
-class AmongKeys(Expression):
-    """`column IN (keys)`, written `column = ANY(%s)` on PostgreSQL: one parameter for any number.
-
-    Django's `__in` prepares, converts and quotes each of a page's hundreds
-    of keys on its own; the array goes as one literal. Elsewhere (SQLite, in
-    the tests) it is Django's own `IN`, which converts the keys as the column
-    stores them.
-    """
-
-    def __init__(self, column: str, keys: Sequence[str]) -> None:
-        super().__init__(output_field=BooleanField())
-        self.column: Any = F(column)
-        self.keys = list(keys)
-
-    def get_source_expressions(self) -> list[Any]:
-        return [self.column]
-
-    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
-        (self.column,) = exprs
-
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
-        sql, params = compiler.compile(In(self.column, self.keys))
-        return sql, params
-
-    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
-        column, params = compiler.compile(self.column)
-        array_type = self.column.output_field.db_type(connection)
-        return f"{column} = ANY(%s::{array_type}[])", (*params, self.keys)
 
 
 class UtcText(Expression):
@@ -183,7 +152,7 @@ def _in_default_order(model: type[Model]) -> list[Any]:
 
 def organisation_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
     rows = (
-        Organisation.objects.filter(AmongKeys("slug", keys))
+        Organisation.objects.filter(OneOf("slug", keys))
         .order_by()
         .values_list(
             "slug", "name", "acronym", "kind", "parent__slug", "country", "description", "website"
@@ -206,7 +175,7 @@ def organisation_documents(keys: Sequence[str], request: Request) -> DocumentsBy
 
 def source_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
     rows = (
-        Source.objects.filter(AmongKeys("key", keys))
+        Source.objects.filter(OneOf("key", keys))
         .order_by()
         .values_list(
             "key",
@@ -258,7 +227,7 @@ def provision_documents(keys: Sequence[str], request: Request) -> DocumentsByKey
         eids_by_instrument[instrument_slug].append(eid)
     condition = Q(pk__in=[])
     for instrument_slug, eids in eids_by_instrument.items():
-        condition |= Q(AmongKeys("eid", eids), instrument__slug=instrument_slug)
+        condition |= Q(OneOf("eid", eids), instrument__slug=instrument_slug)
     rows = (
         Provision.objects.filter(condition)
         .order_by()
@@ -310,7 +279,7 @@ def citation_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
         for column in (f"{name}_id", *CITATION_TARGET_KEYS[name])
     ]
     rows = (
-        Citation.objects.filter(AmongKeys("key", keys))
+        Citation.objects.filter(OneOf("key", keys))
         .order_by()
         .values_list(
             "key", "source__key", "quote", "claim_field", "claim_value", "note", *target_columns
@@ -345,7 +314,7 @@ def citation_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
 
 def theme_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
     rows = (
-        Theme.objects.filter(AmongKeys("slug", keys))
+        Theme.objects.filter(OneOf("slug", keys))
         .order_by()
         .values_list("slug", "name", "description")
     )
@@ -360,7 +329,7 @@ def theme_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
 
 def instrument_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
     rows = list(
-        Instrument.objects.filter(AmongKeys("slug", keys))
+        Instrument.objects.filter(OneOf("slug", keys))
         .order_by()
         .values_list(
             "id",
@@ -463,7 +432,7 @@ def instrument_documents(keys: Sequence[str], request: Request) -> DocumentsByKe
 
 def concern_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
     rows = list(
-        Concern.objects.filter(AmongKeys("code", keys))
+        Concern.objects.filter(OneOf("code", keys))
         .order_by()
         .values_list(
             "id",
@@ -517,7 +486,7 @@ def concern_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
 
 def recommendation_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
     """The list page's documents, which show no evidence, so are the same for every client."""
-    recommendations = Recommendation.objects.filter(AmongKeys("code", keys)).order_by()
+    recommendations = Recommendation.objects.filter(OneOf("code", keys)).order_by()
     return dict(recommendation_representations(recommendations, {"request": request}))
 
 
@@ -531,7 +500,7 @@ def assessment_documents(keys: Sequence[str], request: Request) -> DocumentsByKe
     readable = readable_visibilities({"request": request})
     rows = (
         assessments_visible_to(request.user)
-        .filter(AmongKeys("key", keys))
+        .filter(OneOf("key", keys))
         .order_by()
         .values_list(
             "key",
