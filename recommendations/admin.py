@@ -32,6 +32,7 @@ from instruments.models import Source
 from recommendations import services
 from recommendations.choices import ASSESSABLE_STATUSES, ReviewState, Status, Visibility
 from recommendations.models import (
+    AsOfCount,
     Concern,
     CurrentAssessment,
     HeadlinePeriod,
@@ -746,3 +747,10 @@ class HeadlinePeriodAdmin(ReadOnlyAdmin):
 class OverviewCountAdmin(ReadOnlyAdmin):
     list_display = ["dimension", "key", "status", "n"]
     list_filter = ["dimension"]
+
+
+@admin.register(AsOfCount)
+class AsOfCountAdmin(ReadOnlyAdmin):
+    list_display = ["day", "monthly", "dimension", "key", "status", "n"]
+    list_filter = ["monthly", "dimension"]
+    date_hierarchy = "day"

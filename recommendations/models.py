@@ -746,3 +746,34 @@ class OverviewCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dimension} {self.key} {self.status}: {self.n:+d}"
+
+
+class AsOfCount(models.Model):
+    """A change, on one day, to one number of the overview as of that day; written by PostgreSQL.
+
+    Statement triggers on recommendations, their headline and status
+    periods, links and themes write, in the transaction of every change,
+    what it changes in every day's overview from the day it takes effect
+    (migration 0007). The overview as of a day is the sum of the rows up to
+    it: the `monthly` rows of the months before it and the daily rows of its
+    own month. Like `OverviewCount`, rows are only inserted and folded from
+    time to time; the same dimensions, plus `overdue`. `verify_history`
+    checks the sums against a recount.
+    """
+
+    monthly = models.BooleanField()
+    # The day the change takes effect; for a monthly row, the month's first.
+    day = models.DateField()
+    dimension = models.CharField(max_length=20)
+    key = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=30, blank=True)
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("as-of count")
+        verbose_name_plural = _("as-of counts")
+        indexes = [models.Index(fields=["monthly", "day"], name="as_of_count_day_idx")]
+
+    def __str__(self) -> str:
+        grain = "month of " if self.monthly else ""
+        return f"{grain}{self.day} {self.dimension} {self.key} {self.status}: {self.n:+d}"

@@ -41,6 +41,7 @@ from instruments.choices import RelationKind
 from instruments.models import Instrument, InstrumentRelation, Provision
 from recommendations.choices import ReviewState, Status
 from recommendations.models import (
+    AsOfCount,
     CurrentAssessment,
     OverviewCount,
     ProvisionLink,
@@ -332,14 +333,18 @@ def overview(filters: ReportFilters) -> Overview:
     """The overview of the recommendations matching `filters`, now or as of a day.
 
     A fixed number of queries whatever the size of the data. The overview of
-    every recommendation today sums the counts PostgreSQL's triggers keep
-    (`OverviewCount`); with filters, a day, or on SQLite, seven aggregate
-    queries group the derived rows: `Recommendation.headline_status` and
-    `CurrentAssessment` for today, the `HeadlinePeriod` and `StatusPeriod`
-    rows covering a past day; the services keep all four on write.
+    every recommendation, today or as of a day, sums the counts PostgreSQL's
+    triggers keep (`OverviewCount`, `AsOfCount`); with filters, or on SQLite,
+    seven aggregate queries group the derived rows:
+    `Recommendation.headline_status` and `CurrentAssessment` for today, the
+    `HeadlinePeriod` and `StatusPeriod` rows covering a past day; the
+    services keep all four on write.
     """
-    if filters == ReportFilters() and connection.vendor == "postgresql":
-        return overview_from_counts()
+    if connection.vendor == "postgresql":
+        if filters == ReportFilters():
+            return overview_from_counts()
+        if filters.as_of and filters == ReportFilters(as_of=filters.as_of):
+            return overview_as_of_from_counts(filters.as_of)
     return overview_recounted(filters)
 
 
@@ -374,24 +379,56 @@ def overview_recounted(filters: ReportFilters) -> Overview:
     )
 
 
-def overview_counts() -> dict[tuple[str, str, str], int]:
-    """The sums of the `OverviewCount` rows the triggers write, without the zeros."""
-    rows = (
-        OverviewCount.objects.values("dimension", "key", "status")
+Counts = dict[tuple[str, str, str], int]
+
+
+def _summed(rows: QuerySet[Any]) -> Counts:
+    """(dimension, key, status) to the sum of `n`, without the zeros."""
+    totals = (
+        rows.values("dimension", "key", "status")
         .annotate(total=Sum("n"))
         .order_by()
         .values_list("dimension", "key", "status", "total")
     )
-    return {(dimension, key, status): total for dimension, key, status, total in rows if total}
+    return {(dimension, key, status): total for dimension, key, status, total in totals if total}
+
+
+def overview_counts() -> Counts:
+    """The sums of the `OverviewCount` rows the triggers write, without the zeros."""
+    return _summed(OverviewCount.objects.all())
+
+
+def as_of_counts(day: datetime.date) -> Counts:
+    """The sums of the `AsOfCount` rows up to `day`: the months before it, then its days."""
+    month = day.replace(day=1)
+    return _summed(
+        AsOfCount.objects.filter(
+            Q(monthly=True, day__lt=month) | Q(monthly=False, day__gte=month, day__lte=day)
+        )
+    )
 
 
 def overview_from_counts() -> Overview:
     """The overview of every recommendation from the kept counts. Five small queries.
 
-    Only the overdue count is counted here: it depends on today's date. The
-    names come from their tables, so a renamed body needs no recount.
+    Only the overdue count is counted here: it depends on today's date.
     """
-    counts = overview_counts()
+    return _overview_of_counts(
+        overview_counts(),
+        overdue=Recommendation.objects.overdue(timezone.localdate()).count(),
+        as_of=None,
+    )
+
+
+def overview_as_of_from_counts(day: datetime.date) -> Overview:
+    """The overview of every recommendation as of `day` from the kept counts. Four queries."""
+    counts = as_of_counts(day)
+    return _overview_of_counts(counts, overdue=counts.get(("overdue", "", ""), 0), as_of=day)
+
+
+def _overview_of_counts(counts: Counts, *, overdue: int, as_of: datetime.date | None) -> Overview:
+    """The overview from summed counts. The names come from their tables, so a
+    renamed body needs no recount."""
     by_dimension: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
     for (dimension, key, status), total in counts.items():
         by_dimension[dimension].append((key, status, total))
@@ -430,7 +467,7 @@ def overview_from_counts() -> Overview:
         total=sum(by_status.values()),
         by_status=by_status,
         disputed=sum(total for _key, _status, total in by_dimension["disputed"]),
-        overdue=Recommendation.objects.overdue(timezone.localdate()).count(),
+        overdue=overdue,
         breakdowns=_breakdowns(
             rows("issued_by", organisations),
             rows("instrument", instruments),
@@ -438,7 +475,7 @@ def overview_from_counts() -> Overview:
             rows("assessor", organisations),
             _country_rows(rows("country", None)),
         ),
-        as_of=None,
+        as_of=as_of,
         generated_at=timezone.now(),
     )
 

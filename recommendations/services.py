@@ -525,25 +525,31 @@ def overview_counts_compact() -> int:
     """Fold the overview's count rows into one per number; returns how many rows went.
 
     The triggers only insert rows, so that writers never queue on a counter;
-    this keeps the table small. Rows other transactions insert meanwhile are
-    not in this statement's snapshot, so they are left for the next time.
+    this keeps `OverviewCount` and `AsOfCount` small. Rows other
+    transactions insert meanwhile are not in this statement's snapshot, so
+    they are left for the next time.
     """
     if connection.vendor != "postgresql":
         return 0  # no triggers, no rows
+    removed = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH folded AS (
-                DELETE FROM recommendations_overviewcount
-                RETURNING dimension, key, status, n
-            ), kept AS (
-                INSERT INTO recommendations_overviewcount (dimension, key, status, n)
-                SELECT dimension, key, status, sum(n) FROM folded
-                GROUP BY dimension, key, status HAVING sum(n) <> 0
-                RETURNING 1
+        for table, columns in (
+            ("recommendations_overviewcount", "dimension, key, status"),
+            ("recommendations_asofcount", "monthly, day, dimension, key, status"),
+        ):
+            cursor.execute(
+                f"""
+                WITH folded AS (
+                    DELETE FROM {table} RETURNING {columns}, n
+                ), kept AS (
+                    INSERT INTO {table} ({columns}, n)
+                    SELECT {columns}, sum(n) FROM folded
+                    GROUP BY {columns} HAVING sum(n) <> 0
+                    RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM folded) - (SELECT count(*) FROM kept)
+                """  # noqa: S608 -- table and column names from the list above
             )
-            SELECT (SELECT count(*) FROM folded) - (SELECT count(*) FROM kept)
-            """
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
+            row = cursor.fetchone()
+            removed += int(row[0]) if row else 0
+    return removed

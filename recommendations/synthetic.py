@@ -25,7 +25,8 @@ from __future__ import annotations
 import datetime
 import random
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -61,7 +62,7 @@ from recommendations.models import (
     Theme,
 )
 from recommendations.periods import period_rows
-from recommendations.services import current_from_history
+from recommendations.services import current_from_history, overview_counts_compact
 from tracker.choices import OrganisationKind
 from tracker.models import Organisation, User
 from tracker.roles import Role
@@ -614,6 +615,26 @@ def _keep_trigger_checks_cheap() -> None:
             cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
 
 
+@contextmanager
+def _as_of_counts_deferred(recommendations: Sequence[Recommendation]) -> Iterator[None]:
+    """Count the new recommendations' past days once, after writing them.
+
+    The as-of count triggers (recommendations migration 0007) would otherwise
+    recount the block after each of its statements; deferred for this
+    transaction, they leave it to one call adding the block's contribution.
+    Only for recommendations this transaction creates.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('recommendations.as_of_deferred', 'on', true)")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('recommendations.as_of_deferred', 'off', true)")
+        cursor.execute("SELECT recommendations_as_of_add(%s)", [[r.pk for r in recommendations]])
+
+
 def _write_block(plans: list[_Planned]) -> int:
     """Write the planned recommendations and everything hanging off them."""
     reiterated = {
@@ -797,11 +818,14 @@ def synthetic_generate(
             ]
             with transaction.atomic():
                 _keep_trigger_checks_cheap()
-                report.assessments_written += _write_block(plans)
+                with _as_of_counts_deferred([plan.recommendation for plan in plans]):
+                    report.assessments_written += _write_block(plans)
             report.recommendations_after = numbers[-1]
             if progress is not None:
                 progress(numbers[-1] - before, recommendations - before)
     if connection.vendor == "postgresql" and report.recommendations_after > before:
+        # Fold the count rows each block added, as the periodic task would.
+        overview_counts_compact()
         # Fresh statistics for the planner: a server without autovacuum (or
         # before it wakes) would plan the benchmark's queries on empty tables.
         with connection.cursor() as cursor:

@@ -1,19 +1,24 @@
 """Proof that the assessment history was not rewritten and derived data matches it.
 
 Derived data: each assessor's current assessment, the headline and disputed
-flag, and the status and headline periods that as-of reports read.
+flag, the status and headline periods that as-of reports read, and the
+counts PostgreSQL keeps for the overview today and on past days.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime
+from collections.abc import Iterable, Iterator
 from itertools import groupby
 
 from django.db import connection
+from django.db.models import Max, Min
+from django.utils import timezone
 
 from recommendations import chain
 from recommendations.choices import ReviewState, headline_from
 from recommendations.models import (
+    AsOfCount,
     CurrentAssessment,
     HeadlinePeriod,
     Recommendation,
@@ -24,6 +29,7 @@ from recommendations.periods import HeadlineSpan, Span, headline_spans, standing
 from recommendations.reports import (
     Overview,
     ReportFilters,
+    overview_as_of_from_counts,
     overview_from_counts,
     overview_recounted,
 )
@@ -138,6 +144,48 @@ def overview_problems() -> Iterator[str]:
             yield f"overview counts: {name} is {counted[name]}, a recount gives {value}"
 
 
+def as_of_days() -> list[datetime.date]:
+    """The days `verify_history` checks the as-of counts on: the last day of
+    every year the counts reach into, and today."""
+    today = timezone.localdate()
+    span = AsOfCount.objects.filter(day__gt=datetime.date(1, 1, 1)).aggregate(
+        first=Min("day"), last=Max("day")
+    )
+    first_year = span["first"].year if span["first"] else today.year
+    last_year = min(span["last"].year if span["last"] else today.year, today.year)
+    return [datetime.date(year, 12, 31) for year in range(first_year, last_year)] + [today]
+
+
+def as_of_problems(days: Iterable[datetime.date] | None = None) -> Iterator[str]:
+    """Where the counts PostgreSQL keeps for past days differ from a recount.
+
+    Every month's row must also be the sum of its days' rows.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT month, dimension, key, status FROM (
+                SELECT date_trunc('month', day)::date AS month, dimension, key, status,
+                       CASE WHEN monthly THEN n ELSE -n END AS n
+                FROM recommendations_asofcount
+            ) rows
+            GROUP BY month, dimension, key, status HAVING sum(n) <> 0
+            ORDER BY month, dimension, key, status LIMIT 10
+            """
+        )
+        for month, dimension, key, status in cursor.fetchall():
+            number = " ".join(part for part in (dimension, key, status) if part)
+            yield f"as-of counts: {number} in {month:%Y-%m} is not the sum of its days"
+    for day in as_of_days() if days is None else days:
+        counted = _overview_numbers(overview_as_of_from_counts(day))
+        recounted = _overview_numbers(overview_recounted(ReportFilters(as_of=day)))
+        for name, value in recounted.items():
+            if counted[name] != value:
+                yield f"as-of counts on {day}: {name} is {counted[name]}, a recount gives {value}"
+
+
 def history_problems() -> Iterator[str]:
     """Every break in the chains and every derived status that its history contradicts."""
     published = (
@@ -169,3 +217,4 @@ def history_problems() -> Iterator[str]:
             headline_periods.get(recommendation.pk, []),
         )
     yield from overview_problems()
+    yield from as_of_problems()

@@ -198,6 +198,7 @@ def test_it_audits_every_model_of_the_domain():
         "recommendations.StatusPeriod",
         "recommendations.HeadlinePeriod",
         "recommendations.OverviewCount",
+        "recommendations.AsOfCount",
     }
     expected = {"tracker.Organisation"} | {
         model._meta.label

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from instruments.models import InstrumentRelation
-from recommendations import services
+from recommendations import reports, services
 from recommendations.models import Recommendation, StatusAssessment, Theme
 from tests import factories
 from tracker.models import Organisation, User
@@ -36,6 +36,18 @@ def publish(
         publish=True,
         **fields,  # type: ignore[arg-type]
     )
+
+
+def numbers(overview: reports.Overview) -> dict[str, object]:
+    return {
+        "by_status": {status: n for status, n in overview.by_status.items() if n},
+        "disputed": overview.disputed,
+        "overdue": overview.overdue,
+        "breakdowns": {
+            breakdown.slug: [(row.key, row.label, row.counts) for row in breakdown.rows]
+            for breakdown in overview.breakdowns
+        },
+    }
 
 
 @dataclass

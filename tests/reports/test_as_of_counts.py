@@ -1,0 +1,178 @@
+"""The overview as of past days from the counts PostgreSQL keeps, against a recount."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from recommendations import reports, services
+from recommendations.models import (
+    AsOfCount,
+    HeadlinePeriod,
+    ProvisionLink,
+    Recommendation,
+    StatusPeriod,
+)
+from recommendations.verification import as_of_problems
+from tests import factories
+from tests.reports.conftest import EARLY, LATE, World, numbers, populate, publish
+
+pytestmark = pytest.mark.postgres
+
+
+def boundary_days() -> set[datetime.date]:
+    """Every day on which some count could change, the days either side, and today."""
+    days = {datetime.date(2000, 1, 1), datetime.date.today()}
+    for model in (HeadlinePeriod, StatusPeriod):
+        for start, until in model.objects.values_list("valid_from", "valid_until"):
+            days.update(d for d in (start, until) if d)
+    for issued, due in Recommendation.objects.values_list("issued_on", "follow_up_due"):
+        days.update(d for d in (issued, due) if d)
+    one = datetime.timedelta(days=1)
+    return {d + shift for d in days for shift in (-one, 0 * one, one)}
+
+
+def assert_as_of_agrees() -> None:
+    for day in sorted(boundary_days()):
+        counted = numbers(reports.overview_as_of_from_counts(day))
+        recounted = numbers(reports.overview_recounted(reports.ReportFilters(as_of=day)))
+        assert counted == recounted, day
+    assert list(as_of_problems()) == []
+
+
+def test_it_counts_every_day_as_a_recount_does(world: World):
+    assert_as_of_agrees()
+    before = reports.overview(reports.ReportFilters(as_of=EARLY - datetime.timedelta(days=1)))
+    assert before.by_status == {"not_assessed": 4}
+    on_late = reports.overview(reports.ReportFilters(as_of=LATE))
+    assert on_late.by_status == {
+        "partially_implemented": 1,
+        "mostly_implemented": 1,
+        "fully_implemented": 1,
+        "not_assessed": 1,
+    }
+    assert on_late.disputed == 1
+    assert on_late.overdue == 1  # the first: due 2024-01-01 and not closed
+
+
+def test_it_moves_every_past_day_when_a_recommendations_facts_change(world: World, editor):
+    first, second, third, fourth = world.recommendations
+    first.themes.remove(world.labour)
+    fourth.themes.add(world.labour)
+    Recommendation.objects.filter(pk=second.pk).update(issued_by=world.issuer, country="KZ")
+    # Issued later than its first assessment: the days before no longer count it.
+    Recommendation.objects.filter(pk=first.pk).update(issued_on=datetime.date(2023, 9, 1))
+    third.refresh_from_db()
+    third.follow_up_due = datetime.date(2020, 1, 1)
+    third.save()
+    assert_as_of_agrees()
+    # A back-dated assessment and a correction rewrite the past.
+    publish(editor, first, world.bob_org, "not_implemented", datetime.date(2022, 5, 1))
+    wrong = publish(editor, fourth, world.alice_org, "fully_implemented", EARLY)
+    publish(
+        editor,
+        fourth,
+        world.alice_org,
+        "no_longer_relevant",
+        EARLY,
+        corrects=wrong,
+        correction_reason="The law was repealed.",
+    )
+    assert_as_of_agrees()
+
+
+def test_it_counts_links_and_recommendations_added_and_removed(world: World, editor):
+    first = world.recommendations[0]
+    law = world.law
+    ProvisionLink.objects.bulk_create(
+        [
+            ProvisionLink(
+                key=f"more-{eid}",
+                relation="to_change",
+                recommendation=first,
+                instrument=law,  # type: ignore[misc]
+                provision=factories.provision(law, eid),  # type: ignore[arg-type]
+            )
+            for eid in ("art_20", "art_21")
+        ]
+    )
+    assert_as_of_agrees()
+    ProvisionLink.objects.filter(recommendation=first).delete()
+    assert_as_of_agrees()
+    extra = factories.recommendation(world.other_issuer, "extra", country="TJ", issued_on=None)
+    extra.themes.add(world.labour)
+    publish(editor, extra, world.alice_org, "mostly_implemented", LATE)
+    bare = factories.recommendation(world.other_issuer, "bare")
+    bare.themes.add(world.labour)
+    assert reports.overview(reports.ReportFilters(as_of=LATE)).total == 6
+    assert_as_of_agrees()
+    bare.delete()
+    assert reports.overview(reports.ReportFilters(as_of=LATE)).total == 5
+    assert_as_of_agrees()
+
+
+def test_it_folds_the_rows_without_changing_any_day(world: World, editor):
+    publish(editor, world.recommendations[3], world.bob_org, "not_implemented", LATE)
+    before = {day: numbers(reports.overview_as_of_from_counts(day)) for day in boundary_days()}
+    rows_before = AsOfCount.objects.count()
+    assert services.overview_counts_compact() > 0
+    assert AsOfCount.objects.count() < rows_before
+    assert not AsOfCount.objects.filter(n=0).exists()
+    after = {day: numbers(reports.overview_as_of_from_counts(day)) for day in boundary_days()}
+    assert after == before
+
+
+def test_it_notices_counts_that_drifted(world: World):
+    AsOfCount.objects.create(
+        monthly=False, day=LATE, dimension="status", key="", status="fully_implemented", n=1
+    )
+    problems = list(as_of_problems([LATE]))
+    assert "as-of counts: status fully_implemented in 2024-06 is not the sum of its days" in (
+        problems
+    )
+    assert f"as-of counts on {LATE}: total is 5, a recount gives 4" in problems
+
+
+def test_it_reads_a_past_day_in_a_fixed_number_of_queries(
+    world: World, editor, alice_org, bob_org, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(4):
+        reports.overview(reports.ReportFilters(as_of=LATE))
+    populate(editor, alice_org, bob_org, 5)
+    with django_assert_max_num_queries(4):
+        reports.overview(reports.ReportFilters(as_of=LATE))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_counts_a_link_added_while_another_transaction_publishes(editor, alice_org, bob_org):
+    # One transaction publishes an assessment of a recommendation; another
+    # links it to an instrument meanwhile. The link must count under the
+    # periods committed in the end, not the ones it would read before.
+    world = populate(editor, alice_org, bob_org, 1)
+    fourth = world.recommendations[3]
+    linked = threading.Event()
+
+    def link_meanwhile() -> None:
+        try:
+            with transaction.atomic():
+                ProvisionLink.objects.create(
+                    key="meanwhile",
+                    relation="to_change",
+                    recommendation=fourth,
+                    instrument=world.law,  # type: ignore[misc]
+                )
+        finally:
+            linked.set()
+            connection.close()
+
+    with transaction.atomic():
+        publish(editor, fourth, alice_org, "fully_implemented", EARLY)
+        other = threading.Thread(target=link_meanwhile)
+        other.start()
+        assert not linked.wait(timeout=1.0)
+    other.join(timeout=10)
+    assert linked.is_set()
+    assert_as_of_agrees()
