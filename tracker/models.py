@@ -162,7 +162,7 @@ class IdempotencyRecord(models.Model):
 class Change(models.Model):
     """One committed insert, update or delete of a synced entity: the change feed.
 
-    Rows are written by PostgreSQL triggers (migration 0005) in the transaction
+    Rows are written by PostgreSQL triggers (migration 0008) in the transaction
     that makes the change, whatever made it. `txid` is that transaction's id;
     the feed orders by (txid, id) and serves only rows below the oldest open
     transaction, so a row that commits late can never fall behind a cursor.
