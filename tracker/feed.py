@@ -1,6 +1,6 @@
 """The change feed: every committed change to a synced entity, in commit-safe order.
 
-Rows come from the PostgreSQL triggers of migration 0005. A plain id cursor
+Rows come from the PostgreSQL triggers of migration 0008. A plain id cursor
 would skip a row whose transaction commits after a later id was served, so the
 feed orders by (transaction id, id) and serves only rows whose transaction is
 below the oldest one still open (`pg_snapshot_xmin`): every transaction below
