@@ -42,9 +42,10 @@ THEMES = "recommendations_recommendation_themes"
 CLOSED = "('fully_implemented', 'no_longer_relevant')"
 # Set to 'on' for one transaction, this setting makes the triggers write
 # nothing: a bulk load of new recommendations (the synthetic data) then adds
-# their whole contribution at once with `recommendations_as_of_add`, which
-# costs a tenth of counting each of its statements apart. Only for
-# recommendations the transaction itself creates, which no other sees.
+# their whole contribution at once with `recommendations_as_of_add` (13 s
+# instead of 20 s for 10,000 recommendations, counted once instead of after
+# each of five statements). Only for recommendations the transaction itself
+# creates, which no other transaction sees.
 DEFERRED = "recommendations.as_of_deferred"
 BEGINNING = "DATE '0001-01-01'"
 
@@ -132,6 +133,11 @@ def _rows(table: str, source: str, where: str) -> str:
     return f"SELECT {COLUMNS[table]} FROM {source} WHERE {where}"
 
 
+def _as_they_stand() -> dict[str, str]:
+    """Each table's rows of the touched recommendations."""
+    return {table: f"({_rows(table, table, _touching(table))})" for table in COLUMNS}
+
+
 def _contribution(relations: dict[str, str], sign: int) -> str:
     return CONTRIBUTION.format(
         sign=sign,
@@ -165,7 +171,7 @@ def _function(table: str, name: str, new: bool, old: bool) -> str:
         "ORDER BY id FOR NO KEY UPDATE;"
     )
     mine = _touching(table)
-    now = {other: f"({_rows(other, other, _touching(other))})" for other in COLUMNS}
+    now = _as_they_stand()
     before = dict(now)
     if table == RECOMMENDATION:
         now[table] = f"({_rows(table, 'new_rows' if new else table, mine if new else 'false')})"
@@ -218,7 +224,7 @@ def _triggers() -> str:
 ADD = f"""
 CREATE FUNCTION recommendations_as_of_add(touched bigint[]) RETURNS void AS $$
 BEGIN
-    {WRITE.format(contributions=_contribution({name: f"({_rows(name, name, _touching(name))})" for name in COLUMNS}, 1))}
+    {WRITE.format(contributions=_contribution(_as_they_stand(), 1))}
 END;
 $$ LANGUAGE plpgsql;
 """
