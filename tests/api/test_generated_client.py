@@ -155,14 +155,17 @@ def test_it_syncs_through_the_change_feed(generated_client, live_server, partner
     client = generated_client.connect(live_server.url, partner_key)
     local: dict[str, Any] = {}
     after = generated_client.package.types.UNSET
-    while True:  # the full sync: every change since the beginning, page by page
+    deadline = time.monotonic() + FEED_WAIT_SECONDS
+    # The full sync: every change since the beginning, page by page, until
+    # every recommendation has come (or the wait is over).
+    while sorted(local) != CODES and time.monotonic() < deadline:
         page = read_feed(generated_client, client, after)
         for entry in page.results:
             if entry.entity == "recommendation":
                 local[entry.key] = entry.data
         after = page.next_
-        if not page.has_more:
-            break
+        if not page.has_more and not page.results:
+            time.sleep(0.2)
     assert sorted(local) == CODES
     assert local[CODES[0]]["text"] == f"Text of {CODES[0]}"
 
