@@ -33,6 +33,7 @@ from recommendations import services
 from recommendations.choices import ASSESSABLE_STATUSES, ReviewState, Status, Visibility
 from recommendations.models import (
     AsOfCount,
+    AsOfPending,
     Concern,
     CurrentAssessment,
     HeadlinePeriod,
@@ -754,3 +755,10 @@ class AsOfCountAdmin(ReadOnlyAdmin):
     list_display = ["day", "monthly", "dimension", "key", "status", "n"]
     list_filter = ["monthly", "dimension"]
     date_hierarchy = "day"
+
+
+@admin.register(AsOfPending)
+class AsOfPendingAdmin(ReadOnlyAdmin):
+    """Left by an interrupted bulk load; the next compaction counts them."""
+
+    list_display = ["recommendation_id"]

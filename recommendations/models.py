@@ -777,3 +777,26 @@ class AsOfCount(models.Model):
     def __str__(self) -> str:
         grain = "month of " if self.monthly else ""
         return f"{grain}{self.day} {self.dimension} {self.key} {self.status}: {self.n:+d}"
+
+
+class AsOfPending(models.Model):
+    """A recommendation whose as-of counts a bulk load left to be added in one go.
+
+    The as-of count triggers leave the recommendations named here alone
+    (migration 0008); `recommendations_as_of_add_pending()`, which
+    `overview_counts_compact` calls, adds each one's whole contribution as
+    it then stands and removes its row. Synthetic generation names its
+    recommendations here before writing them, so that a hundred thousand
+    are counted in one grouped statement at the end rather than block by
+    block. No foreign key: a row may be written before its recommendation,
+    and outlive it (a deleted recommendation adds nothing).
+    """
+
+    recommendation_id = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        verbose_name = _("recommendation awaiting as-of counts")
+        verbose_name_plural = _("recommendations awaiting as-of counts")
+
+    def __str__(self) -> str:
+        return f"recommendation {self.recommendation_id}"

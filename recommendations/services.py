@@ -527,7 +527,9 @@ def overview_counts_compact() -> int:
     The triggers only insert rows, so that writers never queue on a counter;
     this keeps `OverviewCount` and `AsOfCount` small. Rows other
     transactions insert meanwhile are not in this statement's snapshot, so
-    they are left for the next time.
+    they are left for the next time. Then the as-of counts of recommendations
+    a bulk load left pending (`AsOfPending`) are added, already grouped, so
+    a load's rows are not folded twice.
     """
     if connection.vendor != "postgresql":
         return 0  # no triggers, no rows
@@ -552,4 +554,5 @@ def overview_counts_compact() -> int:
             )
             row = cursor.fetchone()
             removed += int(row[0]) if row else 0
+        cursor.execute("SELECT recommendations_as_of_add_pending()")
     return removed

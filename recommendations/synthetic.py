@@ -25,8 +25,7 @@ from __future__ import annotations
 import datetime
 import random
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -51,6 +50,7 @@ from recommendations.choices import (
     headline_from,
 )
 from recommendations.models import (
+    AsOfPending,
     Concern,
     CurrentAssessment,
     HeadlinePeriod,
@@ -615,24 +615,19 @@ def _keep_trigger_checks_cheap() -> None:
             cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
 
 
-@contextmanager
-def _as_of_counts_deferred(recommendations: Sequence[Recommendation]) -> Iterator[None]:
-    """Count the new recommendations' past days once, after writing them.
+def _leave_as_of_counts_pending(plans: Sequence[_Planned]) -> None:
+    """Give the planned recommendations their ids and leave their as-of counts for the end.
 
-    The as-of count triggers (recommendations migration 0007) would otherwise
-    recount the block after each of its statements; deferred for this
-    transaction, they leave it to one call adding the block's contribution.
-    Only for recommendations this transaction creates.
+    The as-of count triggers would count each block of a hundred on its own,
+    about 140 rows a recommendation; named in `AsOfPending` first, they are
+    counted once, grouped over the whole run, when the run compacts the
+    counts (recommendations migration 0008).
     """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('recommendations.as_of_deferred', 'on', true)")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('recommendations.as_of_deferred', 'off', true)")
-        cursor.execute("SELECT recommendations_as_of_add(%s)", [[r.pk for r in recommendations]])
+    ids = _allocate_ids(Recommendation, len(plans))
+    for plan, pk in zip(plans, ids, strict=True):
+        plan.recommendation.pk = pk
+    if connection.vendor == "postgresql":  # no triggers elsewhere
+        AsOfPending.objects.bulk_create([AsOfPending(recommendation_id=pk) for pk in ids])
 
 
 def _write_block(plans: list[_Planned]) -> int:
@@ -661,10 +656,10 @@ def _write_block(plans: list[_Planned]) -> int:
         _derive_current(plan)
 
     # pghistory sends its context ahead of each statement the ORM runs,
-    # except SELECTs, and never with COPY. This insert is the first such
-    # statement of the transaction, and what it sets lasts until the
-    # transaction ends, so the history rows of the COPYs below get the
-    # context too. The ORM also fills in the automatic timestamps.
+    # except SELECTs, and never with COPY. This insert (or the pending rows'
+    # before it) is the first such statement of the transaction, and what it
+    # sets lasts until the transaction ends, so the history rows of the
+    # COPYs below get the context too. The ORM also fills in the automatic timestamps.
     Recommendation.objects.bulk_create([plan.recommendation for plan in plans])
     for plan in plans:
         for link in plan.links:
@@ -818,13 +813,14 @@ def synthetic_generate(
             ]
             with transaction.atomic():
                 _keep_trigger_checks_cheap()
-                with _as_of_counts_deferred([plan.recommendation for plan in plans]):
-                    report.assessments_written += _write_block(plans)
+                _leave_as_of_counts_pending(plans)
+                report.assessments_written += _write_block(plans)
             report.recommendations_after = numbers[-1]
             if progress is not None:
                 progress(numbers[-1] - before, recommendations - before)
     if connection.vendor == "postgresql" and report.recommendations_after > before:
-        # Fold the count rows each block added, as the periodic task would.
+        # Fold the count rows each block added and count the run's past
+        # days, as the periodic task would.
         overview_counts_compact()
         # Fresh statistics for the planner: a server without autovacuum (or
         # before it wakes) would plan the benchmark's queries on empty tables.

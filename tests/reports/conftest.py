@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
+from django.db import connection, transaction
 
 from instruments.models import InstrumentRelation
 from recommendations import reports, services
@@ -123,3 +126,34 @@ def eager_tasks() -> Iterator[None]:
         yield
     finally:
         app.conf.task_always_eager = previous
+
+
+@contextmanager
+def waits_for_this_transaction(work: Callable[[], object]) -> Iterator[None]:
+    """Run the block in a transaction, then `work` in another, from another thread.
+
+    Checks that `work` cannot finish while the block's transaction is open
+    (it waits for a lock the block holds) and that it finishes once the block
+    commits, without an error.
+    """
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                work()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            done.set()
+            connection.close()
+
+    with transaction.atomic():
+        yield
+        other = threading.Thread(target=run)
+        other.start()
+        assert not done.wait(timeout=1.0), "it did not wait for this transaction"
+    other.join(timeout=10)
+    assert done.is_set()
+    assert errors == []

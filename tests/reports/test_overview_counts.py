@@ -10,7 +10,7 @@ from recommendations import reports, services
 from recommendations.models import AsOfCount, OverviewCount, ProvisionLink, Recommendation
 from recommendations.verification import overview_problems
 from tests import factories
-from tests.reports.conftest import EARLY, LATE, World, numbers, publish
+from tests.reports.conftest import EARLY, LATE, World, numbers, publish, waits_for_this_transaction
 
 pytestmark = pytest.mark.postgres
 
@@ -165,39 +165,24 @@ def test_it_counts_a_link_added_while_another_transaction_changes_the_headline(
 ):
     # One transaction changes a recommendation's headline; another links it to
     # an instrument meanwhile. The link's count must land under the headline
-    # that is committed in the end, whichever transaction reaches it first.
-    import threading
-
-    from django.db import connection, transaction
-
+    # that is committed in the end, whichever transaction reaches it first:
+    # it waits for this transaction instead of counting under the headline
+    # it would otherwise still read.
     world = populate_one(editor, alice_org, bob_org)
     fourth = world.recommendations[3]
-    linked = threading.Event()
 
     def link_meanwhile() -> None:
-        try:
-            with transaction.atomic():
-                ProvisionLink.objects.create(
-                    key="meanwhile",
-                    relation="to_change",
-                    recommendation=fourth,
-                    instrument=world.law,  # type: ignore[misc]
-                )
-        finally:
-            linked.set()
-            connection.close()
+        ProvisionLink.objects.create(
+            key="meanwhile",
+            relation="to_change",
+            recommendation=fourth,
+            instrument=world.law,  # type: ignore[misc]
+        )
 
-    with transaction.atomic():
+    with waits_for_this_transaction(link_meanwhile):
         Recommendation.objects.select_for_update().filter(pk=fourth.pk).update(
             headline_status="fully_implemented"
         )
-        other = threading.Thread(target=link_meanwhile)
-        other.start()
-        # The link waits for this transaction instead of counting under the
-        # headline it would otherwise still read.
-        assert not linked.wait(timeout=1.0)
-    other.join(timeout=10)
-    assert linked.is_set()
     counts = instrument_row("fully_implemented")
     assert counts[world.law.slug] == 1  # type: ignore[attr-defined]
     law_counts = instrument_counts_of(world.law.slug)  # type: ignore[attr-defined]

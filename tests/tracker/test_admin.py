@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from instruments.models import Citation, InstrumentRelation, TreatyParticipation
 from recommendations import services
-from recommendations.models import Concern, SdgTarget, Theme
+from recommendations.models import AsOfPending, Concern, SdgTarget, Theme
 from tests import factories
 
 MODELS = sorted((model._meta.app_label, model._meta.model_name) for model in admin.site._registry)
@@ -56,6 +56,8 @@ def populate(n: int, assessor, reviewer) -> None:
             evidence="e",
             publish=True,
         )
+        # As a bulk load names a recommendation it is about to write.
+        AsOfPending.objects.create(recommendation_id=10**9 + rec.pk)
         populate_api_records(org, suffix)
 
 
