@@ -21,7 +21,7 @@ from recommendations.models import (
     Recommendation,
     StatusAssessment,
 )
-from recommendations.synthetic import m2m_through, synthetic_generate
+from recommendations.synthetic import BLOCK, m2m_through, synthetic_generate
 from recommendations.verification import history_problems
 from tracker.history import history_context
 from tracker.models import Change
@@ -269,3 +269,71 @@ def test_it_says_what_the_command_wrote_and_the_size_reached() -> None:
     assert "12 recommendations and 24 assessments written" in output.getvalue()
     assert "now holds 12 synthetic recommendations" in output.getvalue()
     assert StatusAssessment.objects.count() == 24
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_writes_the_same_data_with_workers_in_parallel() -> None:
+    # Past the first block of 1,000, so that recommendations reiterate
+    # earlier ones, and in transactions smaller than a concern's fifty
+    # answering recommendations, so that both name rows of other workers'
+    # transactions.
+    size = BLOCK + 100
+    one_writer = _generate_and_forget(
+        recommendations=size, assessments_per_recommendation=1, seed=5
+    )
+
+    with history_context(command="generate_synthetic"):
+        report = synthetic_generate(
+            recommendations=size,
+            assessments_per_recommendation=1,
+            seed=5,
+            transaction_size=20,
+            workers=3,
+        )
+
+    assert (report.recommendations_after, report.assessments_written) == (size, size)
+    assert _snapshot() == one_writer
+    assert Recommendation.objects.filter(reiterates__isnull=False).exists()
+    assert list(history_problems()) == []  # as-of counts included: none left pending
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT c.metadata::text FROM recommendations_recommendationevent e "
+            "LEFT JOIN pghistory_context c ON c.id = e.pgh_context_id"
+        )
+        assert cursor.fetchall() == [('{"command": "generate_synthetic"}',)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_stops_every_worker_at_the_first_error_and_keeps_whole_blocks() -> None:
+    from recommendations import synthetic
+
+    original = synthetic._write_block
+
+    def failing(plans, run_ids):
+        if plans[0].recommendation.code == synthetic._code(61):
+            raise RuntimeError("disk full")
+        return original(plans, run_ids)
+
+    synthetic._write_block = failing
+    try:
+        with pytest.raises(RuntimeError, match="disk full"):
+            synthetic_generate(
+                recommendations=200,
+                assessments_per_recommendation=1,
+                seed=5,
+                transaction_size=20,
+                workers=2,
+            )
+    finally:
+        synthetic._write_block = original
+    # The blocks before the failed one, and none after it: a prefix to resume from.
+    assert sorted(Recommendation.objects.values_list("code", flat=True)) == [
+        synthetic._code(n) for n in range(1, 61)
+    ]
+    resumed = synthetic_generate(
+        recommendations=200, assessments_per_recommendation=1, seed=5, transaction_size=20
+    )
+    assert resumed.recommendations_before == 60
+    assert list(history_problems()) == []

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recommendations.synthetic import synthetic_generate
+from recommendations.synthetic import WORKERS, synthetic_generate
 
 
 def progress_bar(stream: Any, label: str) -> Any:
@@ -42,18 +42,27 @@ class Command(BaseCommand):
         parser.add_argument("--recommendations", type=int, required=True)
         parser.add_argument("--assessments-per-recommendation", type=int, default=10)
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=WORKERS,
+            help="Blocks written at once on PostgreSQL, each on its own connection.",
+        )
         parser.add_argument("--no-progress", action="store_true", help="Print no progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         for name in ("recommendations", "assessments_per_recommendation"):
             if options[name] < 0:
                 raise CommandError(f"--{name.replace('_', '-')} must be 0 or more.")
+        if options["workers"] < 1:
+            raise CommandError("--workers must be 1 or more.")
         draw = None if options["no_progress"] else progress_bar(sys.stderr, "recommendations")
         report = synthetic_generate(
             recommendations=options["recommendations"],
             assessments_per_recommendation=options["assessments_per_recommendation"],
             seed=options["seed"],
             progress=draw,
+            workers=options["workers"],
         )
         added = report.recommendations_after - report.recommendations_before
         self.stdout.write(
