@@ -881,6 +881,7 @@ def _write_in_parallel(
     history = _history_metadata()
 
     def work() -> None:
+        index = 0
         try:
             with (
                 translation.override("en"),
@@ -891,14 +892,12 @@ def _write_in_parallel(
                         index, numbers = tasks.get_nowait()
                     except queue.Empty:
                         return
-                    try:
-                        with transaction.atomic():
-                            written = write(numbers)
-                            turns.wait_for_turn(index)
-                    except BaseException as error:
-                        turns.fail(index, error)  # raised again by the caller
-                        return
+                    with transaction.atomic():
+                        written = write(numbers)
+                        turns.wait_for_turn(index)
                     turns.committed(index, numbers, written)
+        except BaseException as error:
+            turns.fail(index, error)  # raised again by the caller
         finally:
             connection.close()
 
