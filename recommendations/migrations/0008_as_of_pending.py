@@ -10,8 +10,9 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 # runs. A bulk load of a hundred thousand recommendations, committed a
 # hundred at a time, then wrote about 140 count rows for each (the changes
 # of a hundred recommendations rarely fall on one day) and folded 13.5
-# million rows at its end; that was a third of the synthetic data's
-# generation. Now the load names its recommendations in
+# million rows at its end: at 10,000 recommendations, 17 s of counting and
+# 11 s of folding; counted at once, the 100,000 take 26 s with the fold.
+# Now the load names its recommendations in
 # `recommendations_asofpending` before writing them. The triggers leave the
 # recommendations named there alone, and `recommendations_as_of_add_pending()`
 # later adds what each of them contributes as it then stands, in one
