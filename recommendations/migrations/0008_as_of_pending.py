@@ -11,7 +11,8 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 # hundred at a time, then wrote about 140 count rows for each (the changes
 # of a hundred recommendations rarely fall on one day) and folded 13.5
 # million rows at its end: at 10,000 recommendations, 17 s of counting and
-# 11 s of folding; counted at once, the 100,000 take 26 s with the fold.
+# 11 s of folding; counted at once, the 100,000 took 26 s with the fold
+# and an ANALYZE.
 # Now the load names its recommendations in
 # `recommendations_asofpending` before writing them. The triggers leave the
 # recommendations named there alone, and `recommendations_as_of_add_pending()`
