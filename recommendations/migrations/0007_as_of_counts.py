@@ -149,8 +149,8 @@ def _contribution(relations: dict[str, str], sign: int) -> str:
     )
 
 
-def _function(table: str, name: str, new: bool, old: bool) -> str:
-    """The trigger function for one table and operation: the contribution now minus before."""
+def _parts(table: str, new: bool, old: bool) -> tuple[str, str, str]:
+    """For one table and operation: the touched recommendations, their lock and the write."""
     owner = _owner(table)
     touched = " UNION ".join(
         f"SELECT {owner} FROM {rows}"
@@ -183,6 +183,12 @@ def _function(table: str, name: str, new: bool, old: bool) -> str:
     write = WRITE.format(
         contributions=_contribution(now, 1) + " UNION ALL " + _contribution(before, -1)
     )
+    return touched, lock, write
+
+
+def _function(table: str, name: str, new: bool, old: bool) -> str:
+    """The trigger function for one table and operation: the contribution now minus before."""
+    touched, lock, write = _parts(table, new, old)
     return f"""
 CREATE FUNCTION recommendations_as_of_{_short(table)}_{name}() RETURNS trigger AS $$
 DECLARE

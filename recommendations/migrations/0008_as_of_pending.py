@@ -61,41 +61,7 @@ NOT_PENDING = """
 
 def _function(table: str, name: str, new: bool, old: bool) -> str:
     """0007's trigger function for one table and operation, leaving pending recommendations out."""
-    owner = as_of._owner(table)
-    touched = " UNION ".join(
-        f"SELECT {owner} FROM {rows}"
-        for rows, present in (("new_rows", new), ("old_rows", old))
-        if present
-    )
-    if table == RECOMMENDATION and new and old:
-        touched = (
-            "SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id "
-            "WHERE (n.issued_on, n.follow_up_due, n.issued_by_id, n.country) "
-            "IS DISTINCT FROM (o.issued_on, o.follow_up_due, o.issued_by_id, o.country)"
-        )
-    lock = (
-        ""  # the statement itself holds the rows' locks
-        if table == RECOMMENDATION
-        else f"PERFORM 1 FROM {RECOMMENDATION} WHERE id = ANY(touched) "
-        "ORDER BY id FOR NO KEY UPDATE;"
-    )
-    mine = as_of._touching(table)
-    now = as_of._as_they_stand()
-    before = dict(now)
-    if table == RECOMMENDATION:
-        now[table] = (
-            f"({as_of._rows(table, 'new_rows' if new else table, mine if new else 'false')})"
-        )
-        before[table] = (
-            f"({as_of._rows(table, 'old_rows' if old else table, mine if old else 'false')})"
-        )
-    else:
-        kept = f"{mine} AND id NOT IN (SELECT id FROM new_rows)" if new else mine
-        added = f" UNION ALL SELECT {as_of.COLUMNS[table]} FROM old_rows" if old else ""
-        before[table] = f"({as_of._rows(table, table, kept)}{added})"
-    write = as_of.WRITE.format(
-        contributions=as_of._contribution(now, 1) + " UNION ALL " + as_of._contribution(before, -1)
-    )
+    touched, lock, write = as_of._parts(table, new, old)
     return f"""
 CREATE OR REPLACE FUNCTION recommendations_as_of_{as_of._short(table)}_{name}()
 RETURNS trigger AS $$
