@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,7 +26,6 @@ from recommendations.choices import (
 from tracker.choices import DatePrecision
 from tracker.dates import format_partial_date
 from tracker.history import audited, refuse_truncate
-from tracker.uuids import uuid7
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
@@ -461,7 +462,7 @@ class StatusAssessment(models.Model):
     published assessments count for the headline status, reports and the API.
     """
 
-    key = models.UUIDField(_("key"), default=uuid7, unique=True, editable=False)
+    key = models.UUIDField(_("key"), default=uuid.uuid4, unique=True, editable=False)
     recommendation = models.ForeignKey(
         Recommendation,
         verbose_name=_("recommendation"),

@@ -42,7 +42,6 @@ from recommendations.models import (
     Theme,
 )
 from tracker.models import Organisation
-from tracker.uuids import uuid7
 
 # A cell a spreadsheet would evaluate, possibly behind apostrophes already
 # added by this module; `escape_formula` and `unescape_formula` are inverses.
@@ -408,7 +407,7 @@ class StatusAssessmentResource(SpreadsheetResource):
         state = str(row.get("review_state") or ReviewState.DRAFT).strip().lower()
         if not row.get("key"):
             # A new assessment without a key of its own: draw one, as the model does.
-            row["key"] = str(uuid7())
+            row["key"] = str(uuid.uuid4())
         row["review_state"] = state
 
     def save_through_service(self, instance: Any, row: Any, *, user: Any) -> Any:

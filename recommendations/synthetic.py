@@ -72,7 +72,6 @@ from tracker.choices import OrganisationKind
 from tracker.history import history_context
 from tracker.models import Organisation, User
 from tracker.roles import Role
-from tracker.uuids import time_ordered
 
 CODE_PREFIX = "SYN-"
 BLOCK = 1000
@@ -305,16 +304,8 @@ def _moment(day: datetime.date, rng: random.Random) -> datetime.datetime:
     )
 
 
-# The time part of the synthetic assessments' keys: one millisecond per
-# recommendation from here, in the order they are generated. Version 7 keys
-# (`tracker.uuids`) are made in the order rows are written, and so are these,
-# whatever past time an assessment records, and the same for the same seed.
-KEY_ORIGIN = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
-_KEY_ORIGIN_MS = int(KEY_ORIGIN.timestamp() * 1000)
-
-
-def _key(rng: random.Random, number: int) -> uuid.UUID:
-    return time_ordered(rng.getrandbits(128), _KEY_ORIGIN_MS + number)
+def _uuid(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
 @dataclass
@@ -433,6 +424,7 @@ def _assessment(
 ) -> StatusAssessment:
     visibility_draw = rng.random()
     assessment = StatusAssessment(
+        key=_uuid(rng),
         assessor_id=assessor,
         status=status,
         status_since=status_since,
@@ -504,8 +496,6 @@ def _plan(number: int, seed: int, assessments: int, reference: _Reference) -> _P
             )
         )
     ordinary, corrections = _plan_assessments(rng, reference, issued_on, assessments)
-    for assessment in [*ordinary, *(correction for _target, correction in corrections)]:
-        assessment.key = _key(rng, number)
     return _Planned(
         recommendation=recommendation,
         reiterates_number=reiterates_number,
