@@ -30,6 +30,7 @@ from tracker.api import (
     StrictSerializerMixin,
     upsert_responses,
 )
+from tracker.filters import FilterSet
 from tracker.models import Organisation
 
 # Provisions are addressed as "<instrument slug>:<eid>": neither part contains a colon.
@@ -153,7 +154,7 @@ class CitationSerializer(serializers.ModelSerializer[Citation]):
         return {}
 
 
-class SourceFilter(django_filters.FilterSet):  # type: ignore[misc]
+class SourceFilter(FilterSet):
     kind = django_filters.ChoiceFilter(choices=SourceKind.choices)
     publisher = django_filters.CharFilter(field_name="publisher__slug")
     published_after = django_filters.DateFilter(field_name="published_on", lookup_expr="gte")
@@ -176,7 +177,7 @@ class SourceViewSet(ReadOnlyApiViewSet):
     ordering = ["key"]
 
 
-class InstrumentFilter(django_filters.FilterSet):  # type: ignore[misc]
+class InstrumentFilter(FilterSet):
     kind = django_filters.ChoiceFilter(choices=InstrumentKind.choices)
     jurisdiction = django_filters.ChoiceFilter(choices=Jurisdiction.choices)
     state = django_filters.ChoiceFilter(choices=InstrumentState.choices)
@@ -221,7 +222,7 @@ class InstrumentViewSet(ReadOnlyApiViewSet):
         return self.upsert_by_key(request, slug, services.instrument_upsert)
 
 
-class ProvisionFilter(django_filters.FilterSet):  # type: ignore[misc]
+class ProvisionFilter(FilterSet):
     instrument = django_filters.CharFilter(field_name="instrument__slug")
 
     class Meta:
@@ -250,7 +251,7 @@ class ProvisionViewSet(ReadOnlyApiViewSet):
         return provision
 
 
-class CitationFilter(django_filters.FilterSet):  # type: ignore[misc]
+class CitationFilter(FilterSet):
     source = django_filters.CharFilter(field_name="source__key")
     instrument = django_filters.CharFilter(field_name="instrument__slug")
     recommendation = django_filters.CharFilter(field_name="recommendation__code")

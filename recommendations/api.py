@@ -44,6 +44,7 @@ from tracker.api import (
     call_service,
     upsert_responses,
 )
+from tracker.filters import FilterSet
 from tracker.idempotency import run_idempotently
 from tracker.roles import can_review
 
@@ -137,7 +138,7 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]
     field_class = UtcDateTimeField
 
 
-class RecommendationFilter(django_filters.FilterSet):  # type: ignore[misc]
+class RecommendationFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(
         field_name="headline_status", choices=Status.choices, label="Headline status (repeatable)."
     )
@@ -205,7 +206,7 @@ class RecommendationViewSet(RecommendationRowsListMixin, ReadOnlyApiViewSet):
     ordering = ["code"]
 
 
-class ConcernFilter(django_filters.FilterSet):  # type: ignore[misc]
+class ConcernFilter(FilterSet):
     raised_by = django_filters.CharFilter(field_name="raised_by__slug")
     theme = django_filters.CharFilter(field_name="themes__slug", distinct=True)
     instrument = django_filters.CharFilter(
@@ -232,7 +233,7 @@ class ConcernViewSet(ReadOnlyApiViewSet):
     ordering = ["code"]
 
 
-class AssessmentFilter(django_filters.FilterSet):  # type: ignore[misc]
+class AssessmentFilter(FilterSet):
     recommendation = django_filters.CharFilter(field_name="recommendation__code")
     assessor = django_filters.CharFilter(field_name="assessor__slug")
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)

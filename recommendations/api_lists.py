@@ -21,13 +21,15 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
+from django.db import connections, router
 from django.db.models import BooleanField, Expression, F, ManyToManyField, Model, QuerySet
 from django.db.models.lookups import In
-from django.utils import timezone
+from django.db.models.query import ValuesListIterable
+from django.utils import timezone, translation
 from modeltranslation.manager import MultilingualQuerySet
 from rest_framework import renderers
 from rest_framework.request import Request
@@ -102,8 +104,57 @@ def _moment(value: datetime.datetime, zone: datetime.tzinfo) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _keys_by_recommendation(relation: str, column: str, ids: Sequence[int]) -> dict[int, list[str]]:
-    """One many-to-many list per recommendation, in the related model's own ordering.
+class ArrayQuery:
+    """A `.values_list()` query for one array of ids or keys, compiled once per language.
+
+    Django compiles a queryset's SQL anew each time it runs. On PostgreSQL,
+    where `OneOf` sends any number of values as one array parameter, the SQL
+    of a query made from those values alone is the same for every page, so
+    it is compiled here once per database and language (modeltranslation
+    orders by the active language's column) and run with each page's array.
+    `build` must make the query from the values alone, never from the
+    client, the time or a setting. A query with any parameter besides the
+    array, or with a column Django converts after reading it, is left to
+    Django on every call, as is every query on SQLite.
+    """
+
+    def __init__(self, model: type[Model], build: Callable[[list[Any]], QuerySet[Any]]) -> None:
+        self._model = model
+        self._build = build
+        self._compiled: dict[tuple[str, str | None], str | None] = {}
+
+    def rows(self, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        values = list(values)
+        database = router.db_for_read(self._model)
+        connection = connections[database]
+        if connection.vendor != "postgresql":
+            return list(self._build(values))
+        key = (database, translation.get_language())
+        if key not in self._compiled:
+            self._compiled[key] = self._compiled_sql(self._build(values).using(database), values)
+        sql = self._compiled[key]
+        if sql is None:
+            return list(self._build(values).using(database))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [values])
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
+
+    @staticmethod
+    def _compiled_sql(queryset: QuerySet[Any], values: list[Any]) -> str | None:
+        """The SQL of `queryset` if `values` is its one parameter and no column is converted."""
+        if queryset._iterable_class is not ValuesListIterable:
+            return None
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        if len(params) != 1 or params[0] != values:
+            return None
+        columns = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
+        return None if compiler.get_converters(columns) else sql
+
+
+def _related_keys_query(relation: str, column: str) -> ArrayQuery:
+    """(recommendation id, `column`) of a many-to-many relation, in the related model's ordering.
 
     The query goes through the related model's manager, as a prefetch does,
     so that modeltranslation orders themes by the name in the active
@@ -114,29 +165,50 @@ def _keys_by_recommendation(relation: str, column: str, ids: Sequence[int]) -> d
         raise TypeError(f"{relation} is not a many-to-many field of Recommendation")
     model: type[Model] = field.related_model
     reverse_name = field.related_query_name()
-    ordered = model._default_manager.filter(OneOf(reverse_name, ids)).order_by(
-        *(model._meta.ordering or []), "id"
-    )
-    if isinstance(ordered, MultilingualQuerySet):
-        # Ordered by the translated name now; the plain columns need no fallback.
-        ordered = ordered.rewrite(False)
-    rows = ordered.values_list(reverse_name, column)
+
+    def build(ids: list[Any]) -> QuerySet[Any]:
+        ordered = model._default_manager.filter(OneOf(reverse_name, ids)).order_by(
+            *(model._meta.ordering or []), "id"
+        )
+        if isinstance(ordered, MultilingualQuerySet):
+            # Ordered by the translated name now; the plain columns need no fallback.
+            ordered = ordered.rewrite(False)
+        return ordered.values_list(reverse_name, column)
+
+    return ArrayQuery(model, build)
+
+
+_RELATED_KEYS = {
+    relation: _related_keys_query(relation, column)
+    for relation, column in (("addressed_to", "slug"), ("themes", "slug"), ("sdg_targets", "code"))
+}
+
+
+def _keys_by_recommendation(relation: str, ids: Sequence[int]) -> dict[int, list[str]]:
+    """One many-to-many list per recommendation (`_related_keys_query`)."""
     grouped: dict[int, list[str]] = defaultdict(list)
-    for recommendation_id, value in rows:
+    for recommendation_id, value in _RELATED_KEYS[relation].rows(ids):
         grouped[recommendation_id].append(value)
     return grouped
 
 
-def _current_assessments(ids: Sequence[int]) -> dict[int, list[Document]]:
-    rows = (
+_CURRENT_ASSESSMENTS = ArrayQuery(
+    CurrentAssessment,
+    lambda ids: (
         CurrentAssessment.objects.filter(OneOf("recommendation_id", ids))
         .order_by("assessor__slug")
         .values_list(
             "recommendation_id", "assessor__slug", "status", "status_since", "assessment__key"
         )
-    )
+    ),
+)
+
+
+def _current_assessments(ids: Sequence[int]) -> dict[int, list[Document]]:
     grouped: dict[int, list[Document]] = defaultdict(list)
-    for recommendation_id, assessor, status, status_since, assessment in rows:
+    for recommendation_id, assessor, status, status_since, assessment in _CURRENT_ASSESSMENTS.rows(
+        ids
+    ):
         grouped[recommendation_id].append(
             {
                 "assessor": assessor,
@@ -148,18 +220,31 @@ def _current_assessments(ids: Sequence[int]) -> dict[int, list[Document]]:
     return grouped
 
 
+def _links_query(owner_column: str) -> ArrayQuery:
+    return ArrayQuery(
+        ProvisionLink,
+        lambda ids: (
+            ProvisionLink.objects.filter(OneOf(owner_column, ids))
+            .order_by("key")
+            .values_list(
+                owner_column, "key", "relation", "instrument__slug", "provision__eid", "note"
+            )
+        ),
+    )
+
+
+_LINKS = {
+    owner_column: _links_query(owner_column) for owner_column in ("recommendation_id", "concern_id")
+}
+
+
 def provision_links(owner_column: str, ids: Sequence[int]) -> dict[int, list[Document]]:
     """The links of the recommendations (or concerns) `ids`, by owner, as the serializer shows them.
 
     `owner_column` is `recommendation_id` or `concern_id`.
     """
-    rows = (
-        ProvisionLink.objects.filter(OneOf(owner_column, ids))
-        .order_by("key")
-        .values_list(owner_column, "key", "relation", "instrument__slug", "provision__eid", "note")
-    )
     grouped: dict[int, list[Document]] = defaultdict(list)
-    for owner_id, key, relation, instrument, eid, note in rows:
+    for owner_id, key, relation, instrument, eid, note in _LINKS[owner_column].rows(ids):
         grouped[owner_id].append(
             {
                 "key": key,
@@ -179,9 +264,9 @@ def recommendation_documents(rows: Iterable[Document]) -> list[Document]:
     ids = [row["id"] for row in rows]
     if not ids:
         return []
-    addressed_to = _keys_by_recommendation("addressed_to", "slug", ids)
-    themes = _keys_by_recommendation("themes", "slug", ids)
-    sdg_targets = _keys_by_recommendation("sdg_targets", "code", ids)
+    addressed_to = _keys_by_recommendation("addressed_to", ids)
+    themes = _keys_by_recommendation("themes", ids)
+    sdg_targets = _keys_by_recommendation("sdg_targets", ids)
     current = _current_assessments(ids)
     links = provision_links("recommendation_id", ids)
     zone = timezone.get_current_timezone()

@@ -40,6 +40,7 @@ from rest_framework.viewsets import GenericViewSet
 from tracker import services
 from tracker.api_schema import UNKNOWN_FIELD_CODE
 from tracker.choices import OrganisationKind
+from tracker.filters import FilterSet
 from tracker.models import ApiKey, Organisation
 from tracker.roles import can_view
 
@@ -300,7 +301,7 @@ class OrganisationSerializer(StrictSerializerMixin, serializers.ModelSerializer[
         read_only_fields = ["slug"]
 
 
-class OrganisationFilter(django_filters.FilterSet):  # type: ignore[misc]
+class OrganisationFilter(FilterSet):
     kind = django_filters.ChoiceFilter(choices=OrganisationKind.choices)
     country = django_filters.CharFilter()
     parent = django_filters.CharFilter(field_name="parent__slug")

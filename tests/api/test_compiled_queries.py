@@ -1,0 +1,129 @@
+"""What the API keeps between requests: compiled list queries and filter forms.
+
+`ArrayQuery` reuses a query's SQL for every page and language, and
+`tracker.filters.FilterSet` a form class per language; both must answer
+exactly what Django answers when it builds them anew.
+"""
+
+from __future__ import annotations
+
+import django_filters
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from recommendations.api import RecommendationFilter
+from recommendations.api_lists import _RELATED_KEYS, ArrayQuery, OneOf, _keys_by_recommendation
+from recommendations.models import Recommendation, Theme
+from tests import factories
+from tracker.filters import FilterSet
+from tracker.models import Organisation
+
+
+@pytest.fixture
+def themed(issuer) -> list[int]:
+    """Two recommendations with themes whose English and Russian names sort apart."""
+    with translation.override("en"):
+        zebra = Theme.objects.create(slug="z-theme", name="Zebra", name_ru="Альфа")
+        aardvark = Theme.objects.create(slug="a-theme", name="Aardvark", name_ru="Бета")
+        ids = []
+        for code in ("CQ-1", "CQ-2"):
+            recommendation = factories.recommendation(issuer, code=code)
+            recommendation.themes.set([zebra, aardvark])
+            ids.append(recommendation.pk)
+    return ids
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_compiled_query_answers_as_django_in_each_language(themed) -> None:
+    query = ArrayQuery(
+        Theme,
+        lambda ids: (
+            Theme.objects.filter(OneOf("recommendations", ids))
+            .order_by("name", "id")
+            .rewrite(False)
+            .values_list("recommendations", "slug")
+        ),
+    )
+    for language, first in (("en", "a-theme"), ("ru", "z-theme"), ("en", "a-theme")):
+        with translation.override(language):
+            rows = query.rows(themed)
+            assert rows == list(query._build(themed))
+            assert rows[0][1] == first
+    # Compiled once per language, and each compiled SQL is the one run.
+    assert set(query._compiled) == {("default", "en"), ("default", "ru")}
+    assert all(query._compiled.values())
+    with translation.override("en"), CaptureQueriesContext(connection) as queries:
+        query.rows(themed[1:])
+    compiled = query._compiled["default", "en"]
+    assert compiled is not None
+    assert [entry["sql"].split(" WHERE ")[0] for entry in queries.captured_queries] == [
+        compiled.split(" WHERE ")[0]
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_query_with_another_parameter_or_a_fallback_is_left_to_django(themed) -> None:
+    with_name = ArrayQuery(
+        Organisation,
+        lambda ids: Organisation.objects.filter(OneOf("id", ids), slug__startswith="x").values_list(
+            "slug"
+        ),
+    )
+    assert with_name.rows([1, 2]) == []
+    # Translated columns are filled in by modeltranslation after reading.
+    translated = ArrayQuery(
+        Recommendation,
+        lambda ids: Recommendation.objects.filter(OneOf("id", ids)).values_list("code", "text"),
+    )
+    assert sorted(translated.rows(themed)) == sorted(translated._build(themed))
+    assert list(with_name._compiled.values()) == [None]
+    assert list(translated._compiled.values()) == [None]
+
+
+@pytest.mark.django_db
+def test_the_list_pages_related_keys_follow_the_language(themed) -> None:
+    with translation.override("en"):
+        assert _keys_by_recommendation("themes", themed)[themed[0]] == ["a-theme", "z-theme"]
+    with translation.override("ru"):
+        assert _keys_by_recommendation("themes", themed)[themed[0]] == ["z-theme", "a-theme"]
+    assert "themes" in _RELATED_KEYS
+
+
+def test_a_filter_forms_class_is_kept_per_language() -> None:
+    with translation.override("en"):
+        english = RecommendationFilter(data={}).form.__class__
+        assert RecommendationFilter(data={}).form.__class__ is english
+    with translation.override("ru"):
+        russian = RecommendationFilter(data={}).form.__class__
+    assert russian is not english
+    assert str(russian.base_fields["overdue"].label) == str(english.base_fields["overdue"].label)
+
+
+@pytest.mark.django_db
+def test_a_kept_filter_form_still_names_the_bad_field_every_time() -> None:
+    for _ in range(2):
+        filters = RecommendationFilter(
+            data={"due_after": "not a date"}, queryset=Recommendation.objects.all()
+        )
+        assert not filters.is_valid()
+        assert list(filters.errors) == ["due_after"]
+
+
+class _RequestChoices(FilterSet):
+    issued_by = django_filters.ModelChoiceFilter(
+        field_name="issued_by", queryset=lambda request: Organisation.objects.all()
+    )
+
+    class Meta:
+        model = Recommendation
+        fields: list[str] = []
+
+
+def test_a_filter_set_with_request_choices_builds_its_form_every_time() -> None:
+    assert (
+        _RequestChoices(data={}).get_form_class() is not _RequestChoices(data={}).get_form_class()
+    )
