@@ -35,6 +35,7 @@ from django.utils import timezone
 from recommendations import exports, reports
 from recommendations.models import Recommendation, StatusAssessment
 from recommendations.synthetic import CODE_PREFIX, synthetic_generate
+from tracker import startup
 from tracker.benchmarking import floor
 from tracker.benchmarking.measure import Timing, peak_memory, timed
 from tracker.models import Organisation, User
@@ -514,6 +515,8 @@ def run_size(size: int, options: RunOptions, log: Callable[[str], None]) -> dict
         DEBUG=False,
     ):
         client = reader_client()
+        # As each production worker does on loading (`tracker.wsgi`).
+        startup.settle()
         log(f"size {size}: list page")
         result["list_page"] = list_page_comparison(client, options)
         log(f"size {size}: overview")
