@@ -164,7 +164,9 @@ def test_it_writes_every_figure_and_the_ratios_to_json(tmp_path: Path) -> None:
         assert ratios[name] is not None and ratios[name] > 0, name
     created = document["results"]["80"]["api"]["create_assessments"]
     assert (created["sent"], created["stored"], created["lost"]) == (10, 10, 0)
-    assert document["results"]["80"]["api"]["feed"]["full_walk"]["events"] > 0
+    walk = document["results"]["80"]["api"]["feed"]["full_walk"]
+    assert walk["events"] > 0 and walk["repetitions"] >= 1
+    assert walk["events_per_second"] > 0 and walk["first_walk_events_per_second"] > 0
     assert document["scaling"]["list_page.ours"]["flat"] is True
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -182,11 +183,11 @@ class Comparison:
         return timing
 
 
-def _json(client: Client, path: str) -> Any:
+def _json(client: Client, path: str, loads: Callable[[bytes], Any] = json.loads) -> Any:
     response = client.get(path)
     if response.status_code != 200:
         raise RuntimeError(f"GET {path} answered {response.status_code}")
-    return json.loads(response.content)
+    return loads(response.content)
 
 
 def _get(client: Client, path: str) -> Callable[[], object]:
@@ -263,32 +264,65 @@ def _http(client: Client, path: str, options: RunOptions) -> dict[str, Any]:
         return not_measured(f"{type(error).__name__}: {error}")
 
 
+@dataclass
+class _Walk:
+    events: int = 0
+    pages: int = 0
+    complete: bool = False
+
+
+def _walk_feed(client: Client, options: RunOptions) -> _Walk:
+    """The feed from its start, in pages of 500, up to `feed_walk_events` events."""
+    walk, after = _Walk(), ""
+    while True:
+        # Parsed with orjson, as a client that cares for speed would: the
+        # standard library's parser took a fifth of the walk, time spent by
+        # the client, not the tracker.
+        page = _json(client, f"/api/v1/changes/?limit=500&after={after}", orjson.loads)
+        walk.events += len(page["results"])
+        walk.pages += 1
+        after = page["next"] or ""
+        if not page["has_more"] or walk.events >= options.feed_walk_events:
+            walk.complete = not page["has_more"]
+            return walk
+
+
+def _per_second(count: int, milliseconds: float) -> float | None:
+    return round(count * 1000 / milliseconds, 1) if milliseconds else None
+
+
 def feed_measurements(client: Client, options: RunOptions) -> dict[str, Any]:
-    """A full walk of the change feed (events per second) and an incremental sync of 100."""
+    """A full walk of the change feed (events per second) and an incremental sync of 100.
+
+    The first walk is timed on its own (a partner's first sync, on a cold
+    process and cold buffers), then the walk is repeated as every other
+    measurement is: the rate is that of the median walk.
+    """
     if connection.vendor != "postgresql":
         return not_measured("the change feed needs PostgreSQL")
     try:
-        events = 0
-        after = ""
         began = time.perf_counter()
-        pages = 0
-        while True:
-            page = _json(client, f"/api/v1/changes/?limit=500&after={after}")
-            events += len(page["results"])
-            pages += 1
-            after = page["next"] or ""
-            if not page["has_more"] or events >= options.feed_walk_events:
-                break
-        seconds = time.perf_counter() - began
+        walk = _walk_feed(client, options)
+        first_ms = (time.perf_counter() - began) * 1000
+        timing = timed(
+            lambda: _walk_feed(client, options),
+            repetitions=options.repetitions,
+            budget_seconds=options.budget_seconds,
+            warm_up=0,
+        )
     except Exception as error:
         return not_measured(f"{type(error).__name__}: {error}")
     return {
         "full_walk": {
-            "events": events,
-            "complete": not page["has_more"],
-            "pages": pages,
-            "seconds": round(seconds, 3),
-            "events_per_second": round(events / seconds, 1) if seconds else None,
+            "events": walk.events,
+            "complete": walk.complete,
+            "pages": walk.pages,
+            **timing.as_dict(),
+            "events_per_second": _per_second(walk.events, timing.median_ms),
+            "events_per_second_p95": _per_second(walk.events, timing.p95_ms),
+            "first_walk_ms": round(first_ms, 3),
+            "first_walk_events_per_second": _per_second(walk.events, first_ms),
+            "client_parser": "orjson",
         },
         "incremental_sync_100": _incremental_sync(client, options),
     }
