@@ -95,7 +95,27 @@ class OneOf(Expression):
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         column, params = compiler.compile(self.column)
         array_type = self.column.output_field.db_type(connection)
-        return f"{column} = ANY(%s::{array_type}[])", (*params, self.values)
+        return f"{column} = ANY(%s::{array_type}[])", (*params, array_literal(self.values))
+
+
+def array_literal(values: Sequence[Any]) -> str | list[Any]:
+    """`values` as the text of one PostgreSQL array, each element quoted; a list if one is None.
+
+    psycopg binds parameters on the client, as Django has it do, and quotes a
+    list element by element: 1.2 ms for the 500 keys of a feed page, where
+    the same array as one text takes 0.1 ms. In that text an element is
+    double-quoted, with its backslashes and double quotes escaped; PostgreSQL
+    casts it to the column's array type.
+    """
+    if any(value is None for value in values):
+        return list(values)
+    return (
+        "{"
+        + ",".join(
+            '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values
+        )
+        + "}"
+    )
 
 
 def _moment(value: datetime.datetime, zone: datetime.tzinfo) -> str:
@@ -136,7 +156,7 @@ class ArrayQuery:
         if sql is None:
             return list(self._build(values).using(database))
         with connection.cursor() as cursor:
-            cursor.execute(sql, [values])
+            cursor.execute(sql, [array_literal(values)])
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
 
@@ -147,7 +167,7 @@ class ArrayQuery:
             return None
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        if len(params) != 1 or params[0] != values:
+        if len(params) != 1 or params[0] != array_literal(values):
             return None
         columns = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
         return None if compiler.get_converters(columns) else sql

@@ -7,6 +7,8 @@ exactly what Django answers when it builds them anew.
 
 from __future__ import annotations
 
+import uuid
+
 import django_filters
 import pytest
 from django.db import connection
@@ -14,7 +16,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from recommendations.api import RecommendationFilter
-from recommendations.api_lists import _RELATED_KEYS, ArrayQuery, OneOf, _keys_by_recommendation
+from recommendations.api_lists import (
+    _RELATED_KEYS,
+    ArrayQuery,
+    OneOf,
+    _keys_by_recommendation,
+    array_literal,
+)
 from recommendations.models import Recommendation, Theme
 from tests import factories
 from tracker.filters import FilterSet
@@ -127,3 +135,39 @@ def test_a_filter_set_with_request_choices_builds_its_form_every_time() -> None:
     assert (
         _RequestChoices(data={}).get_form_class() is not _RequestChoices(data={}).get_form_class()
     )
+
+
+AWKWARD = [
+    "plain",
+    'a "quoted" one',
+    "back\\slash",
+    "comma, and {braces}",
+    " spaced ",
+    "NULL",
+    "",
+    "Қазақ",
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("values", "array_type"),
+    [
+        (AWKWARD, "text"),
+        ([3, 1, 2_000_000_000_000], "bigint"),
+        ([uuid.UUID(int=7), uuid.UUID(int=2**127)], "uuid"),
+    ],
+)
+def test_an_array_sent_as_one_text_reaches_postgresql_element_for_element(
+    values, array_type
+) -> None:
+    literal = array_literal(values)
+    assert isinstance(literal, str)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT unnest(%s::{array_type}[])", [literal])
+        assert [row[0] for row in cursor.fetchall()] == values
+
+
+def test_an_array_with_a_null_goes_as_a_list() -> None:
+    assert array_literal(["a", None]) == ["a", None]
