@@ -252,6 +252,9 @@ REPORTS_PUBLIC = env_bool("REPORTS_PUBLIC", False)
 REPORTS_DIRECT_EXPORT_LIMIT = env_int("REPORTS_DIRECT_EXPORT_LIMIT", 2000)
 REPORTS_EXPORT_DIR = Path(env_str("REPORTS_EXPORT_DIR", str(BASE_DIR / "media" / "exports")))
 LOGIN_URL = "reports:login"
+# Signing in at the reports' own page with no page to go back to leads to the
+# reports (Django's default, /accounts/profile/, is no page here).
+LOGIN_REDIRECT_URL = "reports:overview"
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

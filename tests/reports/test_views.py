@@ -39,6 +39,14 @@ def test_it_sends_anonymous_visitors_to_sign_in(client: Client, world: World):
     assert response["Location"].startswith(reverse("reports:login"))
 
 
+def test_signing_in_with_nowhere_to_go_back_to_opens_the_reports(client: Client, donor):
+    response = client.post(reverse("reports:login"), {"username": "dana", "password": "pw-dana"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("reports:overview")
+    assert client.get(response["Location"]).status_code == 200
+
+
 def test_it_refuses_roles_that_may_not_read_reports(client: Client, partner, world: World):
     client.force_login(partner)
 
