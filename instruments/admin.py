@@ -11,6 +11,7 @@ from instruments.models import (
     Source,
     TreatyParticipation,
 )
+from tracker.admin_lists import country_column
 
 
 class CitationInline(admin.TabularInline[Citation, Instrument]):
@@ -54,7 +55,14 @@ class SourceAdmin(TranslationAdmin[Source]):
 
 @admin.register(Instrument)
 class InstrumentAdmin(TranslationAdmin[Instrument]):
-    list_display = ["title", "kind", "jurisdiction", "country", "state", "adopted_display"]
+    list_display = [
+        "title",
+        "kind",
+        "jurisdiction",
+        country_column(Instrument),
+        "state",
+        "adopted_display",
+    ]
     list_filter = ["kind", "jurisdiction", "state", "country"]
     search_fields = [
         "title_en",
@@ -82,7 +90,7 @@ class InstrumentRelationAdmin(admin.ModelAdmin[InstrumentRelation]):
 
 @admin.register(TreatyParticipation)
 class TreatyParticipationAdmin(admin.ModelAdmin[TreatyParticipation]):
-    list_display = ["instrument", "country", "status", "date_display"]
+    list_display = ["instrument", country_column(TreatyParticipation), "status", "date_display"]
     list_filter = ["status", "country"]
     list_select_related = ["instrument"]
     search_fields = ["instrument__title_en", "instrument__slug"]

@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from tracker.admin_lists import country_column
 from tracker.models import Organisation, User
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin[Organisation]):
-    list_display = ["name", "acronym", "kind", "parent", "country"]
+    list_display = ["name", "acronym", "kind", "parent", country_column(Organisation)]
     list_filter = ["kind", "country"]
     list_select_related = ["parent"]
     search_fields = ["name", "acronym", "slug"]
