@@ -1,6 +1,6 @@
 """What the admin's changelists share, so that they cost the same at a million rows as at ten.
 
-Two of Django's own choices grow with the data or the row count:
+Two costs of a changelist grew with the data or the rows shown:
 
 - `RelatedOnlyFieldListFilter` finds the related records the list uses with
   `pk IN (SELECT DISTINCT …)` over the whole list: at 100,000 recommendations
