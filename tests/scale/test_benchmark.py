@@ -168,6 +168,9 @@ def test_it_writes_every_figure_and_the_ratios_to_json(tmp_path: Path) -> None:
     assert walk["events"] > 0 and walk["repetitions"] >= 1
     assert walk["events_per_second"] > 0 and walk["first_walk_events_per_second"] > 0
     assert document["scaling"]["list_page.ours"]["flat"] is True
+    admin = document["results"]["80"]["admin"]
+    for changelist in ("recommendation_changelist", "assessment_changelist"):
+        assert admin[changelist]["median_ms"] > 0 and admin[changelist]["queries"] > 0, changelist
 
 
 @pytest.mark.django_db

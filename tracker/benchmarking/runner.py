@@ -581,6 +581,10 @@ def run_size(size: int, options: RunOptions, log: Callable[[str], None]) -> dict
             "recommendation_changelist": _http(
                 client, "/admin/recommendations/recommendation/", options
             ),
+            # The monitors' daily list, over every assessment.
+            "assessment_changelist": _http(
+                client, "/admin/recommendations/statusassessment/", options
+            ),
         }
     log(f"size {size}: assessment creation")
     result["api"]["create_assessments"] = creation_measurement(options)
@@ -625,6 +629,7 @@ def scaling(by_size: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "reports.as_of_page": ("reports", "as_of_page"),
         "reports.between_dates_page": ("reports", "between_dates_page"),
         "admin.recommendation_changelist": ("admin", "recommendation_changelist"),
+        "admin.assessment_changelist": ("admin", "assessment_changelist"),
     }
     result = {}
     for name, (section, entry) in paths.items():
