@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group
 
 from instruments.choices import InstrumentKind, Jurisdiction
 from instruments.models import Instrument, Provision, Source
-from recommendations.models import Recommendation
+from recommendations import services
+from recommendations.models import Recommendation, StatusAssessment
 from tracker.choices import OrganisationKind
 from tracker.models import Organisation, User
 from tracker.roles import STAFF_ROLES, Role
@@ -73,3 +74,15 @@ def recommendation(
     fields.setdefault("country", "KZ")
     fields.setdefault("issued_on", datetime.date(2020, 1, 1))
     return Recommendation.objects.create(code=code, issued_by=issued_by, **fields)
+
+
+def assessment(
+    recommendation_: Recommendation, assessor: Organisation, recorded_by: User, **fields: Any
+) -> StatusAssessment:
+    """An assessment recorded through the service (a draft unless `publish=True` is given)."""
+    fields.setdefault("status", "partially_implemented")
+    fields.setdefault("status_since", datetime.date(2024, 1, 1))
+    fields.setdefault("evidence", "e")
+    return services.assessment_record(
+        recommendation=recommendation_, assessor=assessor, recorded_by=recorded_by, **fields
+    )

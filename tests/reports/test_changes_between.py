@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from recommendations import reports, services
+from recommendations import reports
 from recommendations.models import StatusPeriod
 from recommendations.synthetic import synthetic_generate
 from tests import factories
@@ -70,13 +70,12 @@ def test_it_finds_the_changes_a_plain_comparison_finds_for_every_pair_of_days() 
 def test_it_does_not_count_a_status_assessed_again_as_a_change(administrator, alice_org, bob_org):
     rec = factories.recommendation(factories.organisation("issuer"))
     for year in (2020, 2021):  # the same status, assessed again a year later
-        services.assessment_record(
-            recommendation=rec,
-            assessor=alice_org,
-            recorded_by=administrator,
+        factories.assessment(
+            rec,
+            alice_org,
+            administrator,
             status="not_implemented",
             status_since=datetime.date(year, 1, 1),
-            evidence="e",
             publish=True,
         )
     assert StatusPeriod.objects.filter(recommendation=rec).count() == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from django.urls import reverse
 
 from instruments.models import TreatyParticipation
 from recommendations import services
-from recommendations.models import Concern, StatusAssessment
+from recommendations.models import Concern
 from tests import factories
 from tracker.admin_lists import RelatedOnlyExistsFilter
 
@@ -44,18 +43,6 @@ def django_choices(response, field_path: str) -> list[str]:
     return [str(label) for _value, label in original]
 
 
-def record(recommendation, assessor, user, *, publish: bool) -> StatusAssessment:
-    return services.assessment_record(
-        recommendation=recommendation,
-        assessor=assessor,
-        recorded_by=user,
-        status="partially_implemented",
-        status_since=datetime.date(2024, 1, 1),
-        evidence="e",
-        publish=publish,
-    )
-
-
 def test_it_offers_only_the_organisations_that_issued_a_recommendation(client, administrator):
     issuing = [factories.organisation(f"issuer-{n}", name=f"Issuer {n}") for n in (2, 1)]
     factories.organisation("silent", name="Silent Body")
@@ -72,9 +59,10 @@ def test_it_offers_a_monitor_the_assessors_of_the_assessments_they_may_see(
 ):
     third = factories.organisation("third", name="Third NGO")
     rec = factories.recommendation(factories.organisation("issuer"))
-    record(rec, alice_org, administrator, publish=False)
-    record(rec, bob_org, administrator, publish=False)  # Bob's draft: hidden from Alice
-    record(rec, third, administrator, publish=True)
+    factories.assessment(rec, alice_org, administrator, publish=False)
+    # Bob's draft, which Alice may not see.
+    factories.assessment(rec, bob_org, administrator, publish=False)
+    factories.assessment(rec, third, administrator, publish=True)
 
     client.force_login(alice)
     seen_by_alice = changelist(client, "recommendations.statusassessment")
@@ -89,8 +77,8 @@ def test_it_offers_a_monitor_the_assessors_of_the_assessments_they_may_see(
 def test_it_offers_the_assessors_with_a_current_assessment(client, administrator, alice_org):
     rec = factories.recommendation(factories.organisation("issuer"))
     drafting = factories.organisation("drafting", name="Drafting NGO")
-    record(rec, alice_org, administrator, publish=True)
-    record(rec, drafting, administrator, publish=False)
+    factories.assessment(rec, alice_org, administrator, publish=True)
+    factories.assessment(rec, drafting, administrator, publish=False)
     client.force_login(administrator)
     response = changelist(client, "recommendations.recommendation")
     assert choices(response, "assessed by") == ["Alice NGO"]
@@ -160,7 +148,7 @@ def test_it_shows_no_country_as_the_empty_value(client, administrator):
 
 
 def test_it_counts_a_filtered_assessment_list_once(client, administrator, alice_org):
-    record(
+    factories.assessment(
         factories.recommendation(factories.organisation("issuer")),
         alice_org,
         administrator,
