@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib import admin
-from django.db.models import Exists, Field, Model, OuterRef, Q
+from django.db.models import Exists, Field, Model, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 
 M = TypeVar("M", bound=Model)
@@ -34,15 +34,20 @@ class RelatedOnlyExistsFilter(admin.RelatedOnlyFieldListFilter):
     shows a user only some rows offers only the related records of those.
     """
 
-    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
-        rows_of = (
+    def rows_of_choice(self, request: HttpRequest, model_admin: Any) -> QuerySet[Any]:
+        """The rows that make a related record a choice, `OuterRef("pk")` standing for it."""
+        rows: QuerySet[Any] = (
             model_admin.get_queryset(request)
             .order_by()
             .filter(**{f"{self.field_path}__pk": OuterRef("pk")})
         )
+        return rows
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
+        rows = self.rows_of_choice(request, model_admin)
         ordering = self.field_admin_ordering(field, request, model_admin)
         return field.get_choices(
-            include_blank=False, limit_choices_to=Q(Exists(rows_of)), ordering=ordering
+            include_blank=False, limit_choices_to=Q(Exists(rows)), ordering=ordering
         )
 
 
