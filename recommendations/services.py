@@ -168,13 +168,6 @@ def assessment_validate_input(
 ASSESSMENT_RELATIONS = ("recommendation", "assessor", "source", "corrects", "recorded_by")
 
 
-def _mark_submitted(assessment: StatusAssessment) -> StatusAssessment:
-    assessment.review_state = ReviewState.SUBMITTED
-    assessment.submitted_at = timezone.now()
-    assessment.save(update_fields=["review_state", "submitted_at"])
-    return assessment
-
-
 @recorded_as(user="recorded_by", reason="correction_reason")
 @transaction.atomic
 def assessment_record(
@@ -227,9 +220,15 @@ def assessment_record(
         recorded_by=recorded_by,
         recorded_at=timezone.now(),
     )
+    if submit or publish:
+        # Recorded and submitted in one step: one row written as submitted,
+        # not a draft and then an update. The user was found to act for the
+        # assessor above, which is all that assessment_submit would check.
+        assessment.review_state = ReviewState.SUBMITTED
+        assessment.submitted_at = assessment.recorded_at
     if key is not None:
         assessment.key = key
-    # The related records were just read by the caller, a new draft meets the
+    # The related records were just read by the caller, a new row meets the
     # check constraints by construction and by the checks above, and a key
     # drawn here cannot be taken (one an import gives can): checking each
     # again would cost a query apiece (a constraint a savepoint too) for what
@@ -238,11 +237,6 @@ def assessment_record(
         exclude=ASSESSMENT_RELATIONS, validate_unique=key is not None, validate_constraints=False
     )
     assessment.save()
-    if submit or publish:
-        # The draft is this transaction's own row, invisible to any other, and
-        # the user was found to act for the assessor above: assessment_submit's
-        # locking read and second permission check could only repeat that.
-        assessment = _mark_submitted(assessment)
     if publish:
         assessment = assessment_publish(assessment=assessment, reviewer=recorded_by)
     return assessment
@@ -283,7 +277,10 @@ def assessment_submit(*, assessment: StatusAssessment, user: Any) -> StatusAsses
         raise ValidationError({"review_state": _("Only a draft can be submitted.")})
     if user is not None and not may_act_for(user, assessment.assessor):
         raise PermissionDenied(_("You may not submit assessments of this organisation."))
-    return _mark_submitted(assessment)
+    assessment.review_state = ReviewState.SUBMITTED
+    assessment.submitted_at = timezone.now()
+    assessment.save(update_fields=["review_state", "submitted_at"])
+    return assessment
 
 
 @recorded_as(user="reviewer", reason="note")

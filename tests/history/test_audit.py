@@ -73,7 +73,7 @@ def test_it_records_a_service_call_with_its_user_and_reason(alice, alice_org, ed
         correction_reason="Only two articles were amended.",
     )
 
-    assert labels(first) == ["insert", "update", "update"]  # recorded, submitted, published
+    assert labels(first) == ["insert", "update"]  # recorded and submitted at once, published
     assert last_context(first)["user"] == editor.pk
     assert last_context(fixed) == {"user": alice.pk, "reason": "Only two articles were amended."}
     rec.refresh_from_db()

@@ -102,18 +102,18 @@ def test_it_lets_a_partner_assess_for_its_own_organisation(partner, bob_org, rec
 def test_it_records_and_submits_in_a_fixed_number_of_queries(
     partner, bob_org, rec, django_assert_max_num_queries
 ):
-    # The user's permissions (two) and roles, the row inserted and marked
-    # submitted, in a savepoint of the test's transaction: nothing checks a
-    # related record, a constraint or the drawn key again.
-    with django_assert_max_num_queries(7):
+    # The user's permissions (two) and roles, the row inserted as submitted,
+    # in a savepoint of the test's transaction: nothing checks a related
+    # record, a constraint or the drawn key again, and nothing updates the row.
+    with django_assert_max_num_queries(6):
         assessment = record(partner, bob_org, rec, Status.NOT_IMPLEMENTED, submit=True)
     assessment.refresh_from_db()
     assert assessment.review_state == ReviewState.SUBMITTED
-    assert assessment.submitted_at is not None
+    assert assessment.submitted_at == assessment.recorded_at
 
 
 @pytest.mark.postgres
-def test_it_keeps_recording_and_submitting_as_two_events_of_the_user(partner, bob_org, rec):
+def test_it_keeps_recording_and_submitting_as_one_event_of_the_user(partner, bob_org, rec):
     assessment = record(partner, bob_org, rec, Status.NOT_IMPLEMENTED, submit=True)
     event_model = apps.get_model("recommendations", "StatusAssessmentEvent")
     events = list(
@@ -122,10 +122,17 @@ def test_it_keeps_recording_and_submitting_as_two_events_of_the_user(partner, bo
         .order_by("pgh_id")
     )
     assert [(event.pgh_label, event.review_state) for event in events] == [
-        ("insert", ReviewState.DRAFT),
-        ("update", ReviewState.SUBMITTED),
+        ("insert", ReviewState.SUBMITTED),
     ]
-    assert {event.pgh_context.metadata["user"] for event in events} == {partner.pk}
+    assert events[0].submitted_at == events[0].recorded_at
+    assert events[0].pgh_context.metadata["user"] == partner.pk
+
+
+def test_it_still_records_a_draft_when_not_asked_to_submit(partner, bob_org, rec):
+    assessment = record(partner, bob_org, rec, Status.NOT_IMPLEMENTED)
+    assessment.refresh_from_db()
+    assert assessment.review_state == ReviewState.DRAFT
+    assert assessment.submitted_at is None
 
 
 def test_it_refuses_a_given_key_that_another_assessment_has(alice, alice_org, rec):
