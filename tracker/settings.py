@@ -78,6 +78,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "tracker.urls"
 WSGI_APPLICATION = "tracker.wsgi.application"
 AUTH_USER_MODEL = "tracker.User"
+# Django's model backend, reading a user's permissions in one query, not two.
+AUTHENTICATION_BACKENDS = ["tracker.backends.PermissionBackend"]
 
 TEMPLATES = [
     {

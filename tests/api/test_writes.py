@@ -157,10 +157,10 @@ def test_it_creates_an_assessment_in_a_fixed_number_of_queries(
 ):
     # The key with its user and the user's groups, the key's last use, the
     # idempotency lock and lookup, the recommendation, the user's permissions
-    # (two), the assessment inserted as submitted, the stored answer, and the
+    # (one query), the assessment inserted as submitted, the stored answer, and the
     # savepoints of the two transactions inside the test's own.
     bearer(api, partner, write=True)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(12):
         response = api.post("/api/v1/assessments/", BODY, HTTP_IDEMPOTENCY_KEY="counted")
     assert response.status_code == 201
 

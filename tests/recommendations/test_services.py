@@ -102,10 +102,10 @@ def test_it_lets_a_partner_assess_for_its_own_organisation(partner, bob_org, rec
 def test_it_records_and_submits_in_a_fixed_number_of_queries(
     partner, bob_org, rec, django_assert_max_num_queries
 ):
-    # The user's permissions (two) and roles, the row inserted as submitted,
+    # The user's permissions (one query) and roles, the row inserted as submitted,
     # in a savepoint of the test's transaction: nothing checks a related
     # record, a constraint or the drawn key again, and nothing updates the row.
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         assessment = record(partner, bob_org, rec, Status.NOT_IMPLEMENTED, submit=True)
     assessment.refresh_from_db()
     assert assessment.review_state == ReviewState.SUBMITTED
