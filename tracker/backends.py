@@ -34,7 +34,7 @@ class PermissionBackend(ModelBackend):
 
 
 def permission_names(user: User) -> set[str]:
-    """ "app_label.codename" of every permission `user` holds, directly or through a group."""
+    """The "app_label.codename" of every permission `user` holds, directly or through a group."""
     if user.is_superuser:
         rows = Permission.objects.values_list("content_type__app_label", "codename").order_by()
         return {f"{app_label}.{codename}" for app_label, codename in rows}
@@ -46,16 +46,27 @@ def permission_names(user: User) -> set[str]:
 @functools.cache
 def _permissions_sql() -> str:
     # One fixed statement: building it through the ORM took longer than
-    # running it.
-    def table(model: Any) -> str:
-        return connection.ops.quote_name(model._meta.db_table)
+    # running it. Tables and columns are named as the models name them.
+    quote = connection.ops.quote_name
+    own = User.user_permissions.through._meta
+    granted = Group.permissions.through._meta
+    member = User.groups.through._meta
 
+    def column(meta: Any, field: str) -> str:
+        return quote(meta.get_field(field).column)
+
+    permission = Permission._meta
+    content_type = ContentType._meta
     return (
-        f"SELECT ct.app_label, p.codename FROM {table(Permission)} p "  # noqa: S608 (our own tables)
-        f"JOIN {table(ContentType)} ct ON ct.id = p.content_type_id "
-        f"WHERE p.id IN (SELECT permission_id FROM {table(User.user_permissions.through)} "
-        "WHERE user_id = %s "
-        f"UNION SELECT gp.permission_id FROM {table(Group.permissions.through)} gp "
-        f"JOIN {table(User.groups.through)} ug ON ug.group_id = gp.group_id "
-        "WHERE ug.user_id = %s)"
+        f"SELECT ct.{column(content_type, 'app_label')}, p.{column(permission, 'codename')} "  # noqa: S608 (our own tables)
+        f"FROM {quote(permission.db_table)} p "
+        f"JOIN {quote(content_type.db_table)} ct "
+        f"ON ct.{column(content_type, 'id')} = p.{column(permission, 'content_type')} "
+        f"WHERE p.{column(permission, 'id')} IN ("
+        f"SELECT {column(own, 'permission')} FROM {quote(own.db_table)} "
+        f"WHERE {column(own, 'user')} = %s "
+        f"UNION SELECT gp.{column(granted, 'permission')} FROM {quote(granted.db_table)} gp "
+        f"JOIN {quote(member.db_table)} ug "
+        f"ON ug.{column(member, 'group')} = gp.{column(granted, 'group')} "
+        f"WHERE ug.{column(member, 'user')} = %s)"
     )
