@@ -45,7 +45,9 @@ def test_it_starts_not_assessed(rec):
 def test_it_records_a_draft_that_counts_for_nothing(alice, alice_org, rec):
     assessment = record(alice, alice_org, rec, Status.PARTIALLY_IMPLEMENTED)
 
+    assessment.refresh_from_db()
     assert assessment.review_state == ReviewState.DRAFT
+    assert assessment.submitted_at is None
     assert assessment.recorded_by == alice
     rec.refresh_from_db()
     assert rec.headline_status == Status.NOT_ASSESSED
@@ -126,13 +128,6 @@ def test_it_keeps_recording_and_submitting_as_one_event_of_the_user(partner, bob
     ]
     assert events[0].submitted_at == events[0].recorded_at
     assert events[0].pgh_context.metadata["user"] == partner.pk
-
-
-def test_it_still_records_a_draft_when_not_asked_to_submit(partner, bob_org, rec):
-    assessment = record(partner, bob_org, rec, Status.NOT_IMPLEMENTED)
-    assessment.refresh_from_db()
-    assert assessment.review_state == ReviewState.DRAFT
-    assert assessment.submitted_at is None
 
 
 def test_it_refuses_a_given_key_that_another_assessment_has(alice, alice_org, rec):
