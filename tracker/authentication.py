@@ -35,13 +35,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         try:
             api_key = (
                 ApiKey.objects.active()
-                # The user's organisation is the default assessor of a write,
-                # and its groups are what every role check of the request reads
-                # (`tracker.roles.roles_of`): fetched here once rather than by
-                # each check again. `get` leaves out the model's ordering, a
-                # join that one row by a unique digest does not need.
+                # The user's organisation is the default assessor of a write.
+                # Their groups and permissions come in one query at the first
+                # check (`tracker.backends`). `get` leaves out the model's
+                # ordering, a join that one row by a unique digest does not need.
                 .select_related("user__organisation")
-                .prefetch_related("user__groups")
                 .get(digest=key_digest(raw_key))
             )
         except ApiKey.DoesNotExist:

@@ -152,7 +152,9 @@ def apply_roles(group_model: Any, permission_model: Any) -> None:
 def roles_of(user: User | Any) -> set[Role]:
     if not user.is_authenticated:
         return set()
-    names = {group.name for group in user.groups.all()}
+    from tracker.backends import group_names
+
+    names = group_names(user)
     return {role for role in Role if role.value in names}
 
 

@@ -7,9 +7,9 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 
 from tests import factories
-from tracker.backends import PermissionBackend
+from tracker.backends import PermissionBackend, group_names
 from tracker.models import User
-from tracker.roles import Role
+from tracker.roles import Role, roles_of
 
 pytestmark = pytest.mark.django_db
 
@@ -70,12 +70,32 @@ def test_it_gives_a_superuser_every_permission_and_the_inactive_none(alice_org):
     assert PermissionBackend().get_all_permissions(fresh(editor), obj=alice_org) == set()
 
 
-def test_it_reads_them_in_one_query_once_per_user_object(alice_org, django_assert_num_queries):
+def test_it_reads_them_and_the_roles_in_one_query_once_per_user_object(
+    alice_org, django_assert_num_queries
+):
     user = fresh(factories.user("backend-counted", Role.MONITOR, alice_org))
     with django_assert_num_queries(1):
         assert user.has_perm("recommendations.add_statusassessment")
         assert not user.has_perm("recommendations.review_statusassessment")
+        assert roles_of(user) == {Role.MONITOR}
         assert user.has_perm("recommendations.view_recommendation")
+    other = fresh(factories.user("backend-roles-first", Role.EDITOR, alice_org))
+    with django_assert_num_queries(1):
+        assert roles_of(other) == {Role.EDITOR}
+        assert other.has_perm("recommendations.change_recommendation")
+
+
+def test_it_names_every_group_and_only_the_users(alice_org):
+    user = factories.user("backend-grouped", Role.PARTNER, alice_org)
+    user.groups.add(Group.objects.create(name="backend without permissions"))
+    factories.user("backend-other", Role.EDITOR, alice_org)
+
+    assert group_names(fresh(user)) == {Role.PARTNER.value, "backend without permissions"}
+    assert group_names(fresh(factories.user("backend-alone", None, alice_org))) == frozenset()
+    # An inactive user keeps their groups, and holds no permission.
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert roles_of(fresh(user)) == {Role.PARTNER}
+    assert fresh(user).get_all_permissions() == set()
 
 
 def test_it_is_the_backend_the_project_uses(settings):
