@@ -163,7 +163,14 @@ def test_it_writes_every_figure_and_the_ratios_to_json(tmp_path: Path) -> None:
     ):
         assert ratios[name] is not None and ratios[name] > 0, name
     created = document["results"]["80"]["api"]["create_assessments"]
-    assert (created["sent"], created["stored"], created["lost"]) == (10, 10, 0)
+    # Two clients, each 5 untimed writes and then the 5 timed ones.
+    assert (created["sent"], created["warm_up"], created["stored"], created["lost"]) == (
+        20,
+        10,
+        20,
+        0,
+    )
+    assert created["answered_201"] == 20 and created["per_second"] > 0
     walk = document["results"]["80"]["api"]["feed"]["full_walk"]
     assert walk["events"] > 0 and walk["repetitions"] >= 1
     assert walk["events_per_second"] > 0 and walk["first_walk_events_per_second"] > 0

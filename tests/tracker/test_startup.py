@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,3 +38,31 @@ def test_loading_the_wsgi_application_imports_the_views_and_freezes_what_is_load
     assert views_loaded == "True"
     # What the collector still walks is what was made after the freeze.
     assert int(still_collected) < int(frozen) // 100
+
+
+def gunicorn_settings(monkeypatch, workers: str | None):
+    import tracker.gunicorn_conf
+
+    if workers is None:
+        monkeypatch.delenv("WEB_WORKERS", raising=False)
+    else:
+        monkeypatch.setenv("WEB_WORKERS", workers)
+    return importlib.reload(tracker.gunicorn_conf)
+
+
+def test_gunicorn_runs_a_plain_worker_per_core_and_one_more_loaded_before_forking(monkeypatch):
+    conf = gunicorn_settings(monkeypatch, None)
+    assert (conf.worker_class, conf.preload_app) == ("sync", True)
+    assert conf.workers == (os.cpu_count() or 1) + 1
+    assert gunicorn_settings(monkeypatch, "5").workers == 5
+
+
+def test_gunicorn_refuses_a_worker_count_that_is_not_a_number(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="WEB_WORKERS='many'"):
+        gunicorn_settings(monkeypatch, "many")
+    gunicorn_settings(monkeypatch, None)
+
+
+def test_the_production_stack_serves_with_these_settings():
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "gunicorn -c python:tracker.gunicorn_conf tracker.wsgi:application" in compose

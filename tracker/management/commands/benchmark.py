@@ -46,7 +46,12 @@ class Command(BaseCommand):
             help="Stop repeating one measurement after this long (at least 3 runs).",
         )
         parser.add_argument("--writers", type=int, default=4, help="Concurrent writing clients.")
-        parser.add_argument("--writes-per-writer", type=int, default=50)
+        parser.add_argument(
+            "--writes-per-writer",
+            type=int,
+            default=RunOptions.writes_per_writer,
+            help="Timed assessments per client, after a few untimed ones.",
+        )
         parser.add_argument(
             "--feed-walk-events",
             type=int,
