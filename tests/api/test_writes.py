@@ -155,12 +155,12 @@ def test_it_frees_the_key_when_the_first_attempt_wrote_nothing(api, partner, rec
 def test_it_creates_an_assessment_in_a_fixed_number_of_queries(
     api, partner, rec, django_assert_max_num_queries
 ):
-    # The key with its user and the user's groups, the key's last use, the
-    # idempotency lock and lookup, the recommendation, the user's permissions
-    # (one query), the assessment inserted as submitted, the stored answer, and the
+    # The key with its user, the key's last use, the idempotency lock and
+    # lookup, the recommendation, the user's groups and permissions (one
+    # query), the assessment inserted as submitted, the stored answer, and the
     # savepoints of the two transactions inside the test's own.
     bearer(api, partner, write=True)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = api.post("/api/v1/assessments/", BODY, HTTP_IDEMPOTENCY_KEY="counted")
     assert response.status_code == 201
 
