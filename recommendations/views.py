@@ -137,7 +137,12 @@ def recommendation_list(request: HttpRequest) -> HttpResponse:
         request,
         "reports/list.html",
         form,
-        {"page": page, "count": len(listed), "pdf_unavailable": exports.pdf_unavailable_reason()},
+        {
+            "page": page,
+            "count": len(listed),
+            "pdf_unavailable": exports.pdf_unavailable_reason(),
+            "pdf_max_rows": settings.REPORTS_PDF_MAX_ROWS,
+        },
     )
 
 
@@ -194,6 +199,8 @@ def export(request: HttpRequest, kind: str, export_format: str) -> HttpResponse:
         return render(request, "reports/pdf_unavailable.html", {"reason": reason}, status=503)
     if kind == "list":
         total = reports.recommendation_count(filters)
+        if export_format == "pdf" and total > settings.REPORTS_PDF_MAX_ROWS:
+            return _pdf_too_long(request, total)
         if total > settings.REPORTS_DIRECT_EXPORT_LIMIT:
             export_id = exports.start_export(kind, export_format, request.GET, total)
             return redirect("reports:export-status", export_id=export_id)
@@ -204,6 +211,18 @@ def export(request: HttpRequest, kind: str, export_format: str) -> HttpResponse:
         f'attachment; filename="{exports.filename(kind, export_format, document)}"'
     )
     return response
+
+
+def _pdf_too_long(request: HttpRequest, total: int) -> HttpResponse:
+    # Refused before any of it is built: a PDF's memory grows with its rows.
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reports/pdf_too_long.html",
+        {"total": total, "limit": settings.REPORTS_PDF_MAX_ROWS, "query": query.urlencode()},
+        status=422,
+    )
 
 
 @report_access

@@ -252,6 +252,9 @@ WEBHOOK_STALE_AFTER_SECONDS = env_int("WEBHOOK_STALE_AFTER_SECONDS", 600)
 # are written, with their progress, under the export directory.
 REPORTS_PUBLIC = env_bool("REPORTS_PUBLIC", False)
 REPORTS_DIRECT_EXPORT_LIMIT = env_int("REPORTS_DIRECT_EXPORT_LIMIT", 2000)
+# A PDF is laid out whole, in memory that grows with its rows; longer lists
+# are refused as PDF (CSV and XLSX stream, whatever their length).
+REPORTS_PDF_MAX_ROWS = env_int("REPORTS_PDF_MAX_ROWS", 500)
 REPORTS_EXPORT_DIR = Path(env_str("REPORTS_EXPORT_DIR", str(BASE_DIR / "media" / "exports")))
 LOGIN_URL = "reports:login"
 # Signing in at the reports' own page with no page to go back to leads to the

@@ -131,6 +131,41 @@ def test_it_explains_how_to_get_pdfs_when_weasyprint_cannot_load(
     assert "apt-get install libpango-1.0-0" in response.content.decode()
 
 
+def test_it_refuses_a_list_too_long_for_a_pdf_and_points_to_csv_and_xlsx(
+    donor_client: Client, world: World, settings, export_dir
+):
+    settings.REPORTS_PDF_MAX_ROWS = 2
+    filters = {"country": "KZ"}
+
+    page = donor_client.get(reverse("reports:list"), filters).content.decode()
+    response = donor_client.get(reverse("reports:export", args=["list", "pdf"]), filters)
+
+    assert 'id="pdf-export"' not in page
+    assert "PDF holds at most 2 recommendations" in page
+    assert response.status_code == 422
+    refusal = response.content.decode()
+    assert "at most 2 recommendations, and this list has 3" in refusal
+    assert reverse("reports:export", args=["list", "csv"]) + "?country=KZ" in refusal
+    assert reverse("reports:export", args=["list", "xlsx"]) + "?country=KZ" in refusal
+    # Nothing was laid out, here or in the background.
+    assert not (export_dir.exists() and any(export_dir.iterdir()))
+    csv_export = donor_client.get(reverse("reports:export", args=["list", "csv"]), filters)
+    assert csv_export.status_code == 200
+
+
+def test_it_exports_a_list_within_the_pdf_limit_as_pdf(
+    donor_client: Client, world: World, settings
+):
+    settings.REPORTS_PDF_MAX_ROWS = 3  # the list's own length
+
+    page = donor_client.get(reverse("reports:list"), {"country": "KZ"}).content.decode()
+    response = donor_client.get(reverse("reports:export", args=["list", "pdf"]), {"country": "KZ"})
+
+    assert 'id="pdf-export"' in page
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+
+
 def test_it_runs_a_large_export_in_the_background_with_progress(
     donor_client: Client, world: World, settings, export_dir, eager_tasks
 ):
