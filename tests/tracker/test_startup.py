@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import gc, sys
 import tracker.wsgi
-print(gc.get_freeze_count(), "recommendations.api" in sys.modules, len(gc.get_objects()))
+from django.db import connections
+opened = any(connection.connection is not None for connection in connections.all())
+print(gc.get_freeze_count(), "recommendations.api" in sys.modules, len(gc.get_objects()), opened)
 """
 
 
@@ -32,12 +34,15 @@ def test_loading_the_wsgi_application_imports_the_views_and_freezes_what_is_load
         timeout=60,
         check=True,
     )
-    frozen, views_loaded, still_collected = result.stdout.split()
+    frozen, views_loaded, still_collected, connection_opened = result.stdout.split()
     # Django and DRF alone are over a hundred thousand objects.
     assert int(frozen) > 100_000
     assert views_loaded == "True"
     # What the collector still walks is what was made after the freeze.
     assert int(still_collected) < int(frozen) // 100
+    # gunicorn loads this once and then forks its workers (tracker/gunicorn_conf.py):
+    # a connection opened here would be shared by all of them.
+    assert connection_opened == "False"
 
 
 def gunicorn_settings(monkeypatch, workers: str | None):
