@@ -51,6 +51,13 @@ def _filters(request: HttpRequest) -> tuple[reports.ReportFilterForm, reports.Re
     return form, reports.ReportFilters.from_form(form)
 
 
+def _filter_query(request: HttpRequest) -> str:
+    """The request's filters as a query string, without the page: for export links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
 def _page(
     request: HttpRequest,
     template: str,
@@ -58,12 +65,10 @@ def _page(
     context: dict[str, Any],
     status: int = 200,
 ) -> HttpResponse:
-    query = request.GET.copy()
-    query.pop("page", None)
     base = {
         "form": form,
         "filter_form": form,
-        "query": query.urlencode(),
+        "query": _filter_query(request),
         "statuses": list(Status),
         "filters_described": (
             reports.ReportFilters.from_form(form).described() if form.is_valid() else []
@@ -215,12 +220,10 @@ def export(request: HttpRequest, kind: str, export_format: str) -> HttpResponse:
 
 def _pdf_too_long(request: HttpRequest, total: int) -> HttpResponse:
     # Refused before any of it is built: a PDF's memory grows with its rows.
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "reports/pdf_too_long.html",
-        {"total": total, "limit": settings.REPORTS_PDF_MAX_ROWS, "query": query.urlencode()},
+        {"total": total, "limit": settings.REPORTS_PDF_MAX_ROWS, "query": _filter_query(request)},
         status=422,
     )
 

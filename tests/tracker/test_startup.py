@@ -6,7 +6,9 @@ import importlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -45,27 +47,35 @@ def test_loading_the_wsgi_application_imports_the_views_and_freezes_what_is_load
     assert connection_opened == "False"
 
 
-def gunicorn_settings(monkeypatch, workers: str | None):
+@pytest.fixture
+def gunicorn_settings(monkeypatch) -> Iterator[Callable[[str | None], ModuleType]]:
+    """Load tracker/gunicorn_conf.py under a given WEB_WORKERS; as it was again afterwards."""
     import tracker.gunicorn_conf
 
-    if workers is None:
-        monkeypatch.delenv("WEB_WORKERS", raising=False)
-    else:
-        monkeypatch.setenv("WEB_WORKERS", workers)
-    return importlib.reload(tracker.gunicorn_conf)
+    def load(workers: str | None) -> ModuleType:
+        if workers is None:
+            monkeypatch.delenv("WEB_WORKERS", raising=False)
+        else:
+            monkeypatch.setenv("WEB_WORKERS", workers)
+        return importlib.reload(tracker.gunicorn_conf)
+
+    yield load
+    monkeypatch.undo()
+    importlib.reload(tracker.gunicorn_conf)
 
 
-def test_gunicorn_runs_a_plain_worker_per_core_and_one_more_loaded_before_forking(monkeypatch):
-    conf = gunicorn_settings(monkeypatch, None)
+def test_gunicorn_runs_a_plain_worker_per_core_and_one_more_loaded_before_forking(
+    gunicorn_settings,
+):
+    conf = gunicorn_settings(None)
     assert (conf.worker_class, conf.preload_app) == ("sync", True)
     assert conf.workers == (os.cpu_count() or 1) + 1
-    assert gunicorn_settings(monkeypatch, "5").workers == 5
+    assert gunicorn_settings("5").workers == 5
 
 
-def test_gunicorn_refuses_a_worker_count_that_is_not_a_number(monkeypatch):
+def test_gunicorn_refuses_a_worker_count_that_is_not_a_number(gunicorn_settings):
     with pytest.raises(ImproperlyConfigured, match="WEB_WORKERS='many'"):
-        gunicorn_settings(monkeypatch, "many")
-    gunicorn_settings(monkeypatch, None)
+        gunicorn_settings("many")
 
 
 def test_the_production_stack_serves_with_these_settings():
