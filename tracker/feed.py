@@ -42,6 +42,7 @@ from tracker import feed_rows
 from tracker.api import ApiViewSet
 from tracker.models import Change
 from tracker.roles import can_view
+from tracker.statements import prepared_reads
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 100
@@ -424,10 +425,13 @@ class ChangeFeedViewSet(ApiViewSet):
                 {"limit": [_("Give a whole number from 1 to %(max)d.") % {"max": MAX_PAGE}]}
             )
         limit = int(limit_text)
-        rows = committed_change_rows(position, limit)
+        # The same queries, page after page: prepared once per connection.
+        with prepared_reads():
+            rows = committed_change_rows(position, limit)
+            results = render_rows(rows, request)
         return FeedPageResponse(
             {
-                "results": render_rows(rows, request),
+                "results": results,
                 "next": encode_cursor(rows[-1][0], rows[-1][1]) if rows else after,
                 "has_more": len(rows) == limit,
             }
