@@ -26,7 +26,15 @@ from typing import Any
 
 import orjson
 from django.db import connections, router
-from django.db.models import BooleanField, Expression, F, ManyToManyField, Model, QuerySet
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Expression,
+    F,
+    ManyToManyField,
+    Model,
+    QuerySet,
+)
 from django.db.models.lookups import In
 from django.db.models.query import ValuesListIterable
 from django.utils import timezone, translation
@@ -116,6 +124,38 @@ def array_literal(values: Sequence[Any]) -> str | list[Any]:
         )
         + "}"
     )
+
+
+class UuidText(Expression):
+    """A UUID column as the text `str(uuid)` writes: lowercase, hyphenated.
+
+    psycopg makes a `uuid.UUID` of each value, which the documents then turn
+    into text: 1.6 µs a key, 30 ms of a 20,000-event walk of the feed. As
+    text from the database, nothing is made.
+    """
+
+    def __init__(self, column: str) -> None:
+        super().__init__(output_field=CharField())
+        self.column: Any = F(column)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
+        # SQLite keeps the 32 hex digits, without hyphens.
+        column, params = compiler.compile(self.column)
+        parts = " || '-' || ".join(
+            f"substr({column}, {start}, {length})"
+            for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+        )
+        return f"lower({parts})", params * 5
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        column, params = compiler.compile(self.column)
+        return f"({column})::text", params
 
 
 def _moment(value: datetime.datetime, zone: datetime.tzinfo) -> str:
@@ -218,7 +258,11 @@ _CURRENT_ASSESSMENTS = ArrayQuery(
         CurrentAssessment.objects.filter(OneOf("recommendation_id", ids))
         .order_by("assessor__slug")
         .values_list(
-            "recommendation_id", "assessor__slug", "status", "status_since", "assessment__key"
+            "recommendation_id",
+            "assessor__slug",
+            "status",
+            "status_since",
+            UuidText("assessment__key"),
         )
     ),
 )
@@ -234,7 +278,7 @@ def _current_assessments(ids: Sequence[int]) -> dict[int, list[Document]]:
                 "assessor": assessor,
                 "status": status,
                 "status_since": _date(status_since),
-                "assessment": str(assessment),
+                "assessment": assessment,
             }
         )
     return grouped

@@ -40,7 +40,12 @@ from instruments.models import (
     TreatyParticipation,
 )
 from recommendations.api import assessments_visible_to
-from recommendations.api_lists import OneOf, provision_links, recommendation_representations
+from recommendations.api_lists import (
+    OneOf,
+    UuidText,
+    provision_links,
+    recommendation_representations,
+)
 from recommendations.models import Concern, Recommendation, Theme
 from recommendations.serializers import readable_visibilities
 from tracker.models import Organisation
@@ -503,7 +508,7 @@ def assessment_documents(keys: Sequence[str], request: Request) -> DocumentsByKe
         .filter(OneOf("key", keys))
         .order_by()
         .values_list(
-            "key",
+            UuidText("key"),
             "recommendation__code",
             "assessor__slug",
             "status",
@@ -512,7 +517,7 @@ def assessment_documents(keys: Sequence[str], request: Request) -> DocumentsByKe
             "evidence_url",
             "visibility",
             "source__key",
-            "corrects__key",
+            UuidText("corrects__key"),
             "correction_reason",
             "review_state",
             UtcText("recorded_at"),
@@ -523,7 +528,7 @@ def assessment_documents(keys: Sequence[str], request: Request) -> DocumentsByKe
     zone = timezone.get_current_timezone()
     documents: DocumentsByKey = {}
     for (
-        uuid_key,
+        key,
         recommendation,
         assessor,
         status,
@@ -539,7 +544,6 @@ def assessment_documents(keys: Sequence[str], request: Request) -> DocumentsByKe
         submitted_at,
         reviewed_at,
     ) in rows:
-        key = str(uuid_key)
         withheld = visibility not in readable
         documents[key] = {
             "key": key,
@@ -552,7 +556,7 @@ def assessment_documents(keys: Sequence[str], request: Request) -> DocumentsByKe
             "evidence_withheld": withheld,
             "visibility": visibility,
             "source": source,
-            "corrects": None if corrects is None else str(corrects),
+            "corrects": corrects,
             "correction_reason": correction_reason,
             "review_state": review_state,
             "recorded_at": _moment(recorded_at, zone),
