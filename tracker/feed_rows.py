@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db.models import CharField, Expression, F, ManyToManyField, Model, Q
+from django.db.models import ManyToManyField, Model, Q
 from django.utils import timezone
 from modeltranslation.manager import MultilingualQuerySet
 from rest_framework.request import Request
@@ -41,6 +41,7 @@ from instruments.models import (
 )
 from recommendations.api import assessments_visible_to
 from recommendations.api_lists import (
+    ColumnText,
     OneOf,
     UuidText,
     provision_links,
@@ -55,23 +56,13 @@ DocumentsByKey = dict[str, Document]
 DocumentBuilder = Callable[[Sequence[str], Request], DocumentsByKey]
 
 
-class UtcText(Expression):
+class UtcText(ColumnText):
     """A time column as ISO 8601 text in UTC (`+00:00`), for `datetime.fromisoformat`.
 
     Django reads each PostgreSQL time through its own loader, written in
     Python, at many times the cost of `fromisoformat` on this text; an
     assessment has three.
     """
-
-    def __init__(self, column: str) -> None:
-        super().__init__(output_field=CharField())
-        self.column: Any = F(column)
-
-    def get_source_expressions(self) -> list[Any]:
-        return [self.column]
-
-    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
-        (self.column,) = exprs
 
     def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
         column, params = compiler.compile(self.column)
