@@ -43,6 +43,7 @@ from tracker.choices import OrganisationKind
 from tracker.filters import FilterSet
 from tracker.models import ApiKey, Organisation
 from tracker.roles import can_view
+from tracker.statements import prepared_reads
 
 T = TypeVar("T")
 
@@ -203,6 +204,13 @@ class ApiViewSet(GenericViewSet):  # type: ignore[type-arg]
 
     permission_classes = [ApiPermission]
     write_scope: ClassVar[str | None] = None
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # A client syncing or writing sends the same few requests over and
+        # over: their reads (the key, the user's groups, the page) are
+        # prepared once per connection, and their writes stay as they were.
+        with prepared_reads():
+            return super().dispatch(request, *args, **kwargs)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)

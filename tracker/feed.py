@@ -42,7 +42,6 @@ from tracker import feed_rows
 from tracker.api import ApiViewSet
 from tracker.models import Change
 from tracker.roles import can_view
-from tracker.statements import prepared_reads
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 100
@@ -425,10 +424,10 @@ class ChangeFeedViewSet(ApiViewSet):
                 {"limit": [_("Give a whole number from 1 to %(max)d.") % {"max": MAX_PAGE}]}
             )
         limit = int(limit_text)
-        # The same queries, page after page: prepared once per connection.
-        with prepared_reads():
-            rows = committed_change_rows(position, limit)
-            results = render_rows(rows, request)
+        # The same queries page after page, prepared once per connection
+        # (ApiViewSet.dispatch).
+        rows = committed_change_rows(position, limit)
+        results = render_rows(rows, request)
         return FeedPageResponse(
             {
                 "results": results,

@@ -11,38 +11,80 @@ plan that fits every value, plans it no more.
 A feed page runs the same ten or so queries for every page of every walk,
 each with its page's keys as one array (`recommendations.api_lists.OneOf`);
 prepared, a walk of 20,000 events took 0.95 to 1.0 s where it took 1.02 to
-1.12 s (four alternating runs each, 100,000 recommendations).
+1.12 s (four alternating runs each, 100,000 recommendations). A partner
+recording an assessment runs four reads (its key, the idempotency lock, the
+recommendation by code, the user's groups and permissions); prepared, they
+took PostgreSQL 1.7 to 2.3 ms of CPU per request where they took 2.4 to 2.8
+(six alternating runs of the benchmark's creation measurement).
 
-Only for reads, and not for the whole site (`server_side_binding` in the
-database's OPTIONS): pghistory sends a write with its context statement in
-front, two statements in one text, which the server refuses to bind. A
-connection pooler in front of PostgreSQL must keep prepared statements per
-client connection (PgBouncer from 1.21, `max_prepared_statements`).
+Only reads, one statement each, are bound on the server, and not for the
+whole site (`server_side_binding` in the database's OPTIONS): pghistory
+sends a write with its context statement in front, two statements in one
+text, which the server refuses to bind. So the choice is made statement by
+statement, by an execute wrapper that gives the query's cursor the binding
+its text needs. A connection pooler in front of PostgreSQL must keep
+prepared statements per client connection (PgBouncer from 1.21,
+`max_prepared_statements`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connections
 
 # psycopg's own default.
 PREPARE_AFTER = 5
 
+READS = ("select", "with")
+
+
+def binds_on_server(sql: str) -> bool:
+    """Whether `sql` is one read: a SELECT (or WITH) with no second statement after it.
+
+    Django writes values as parameters, never into the text, so a `;` in
+    it is a statement's end: pghistory's context in front of a write.
+    """
+    return sql.lstrip()[:6].lower().startswith(READS) and ";" not in sql
+
+
+def _bind_reads_on_server(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    from django.db.backends.postgresql.base import Cursor, ServerBindingCursor
+
+    wrapper, database = context["cursor"], context["connection"]
+    wanted = ServerBindingCursor if not many and binds_on_server(sql) else Cursor
+    current = wrapper.cursor
+    # A named cursor (`.iterator()`) keeps its own class; so does one that
+    # already has the binding wanted, for a cursor executing again.
+    if type(current) is not wanted and type(current) in (Cursor, ServerBindingCursor):
+        raw = database.connection
+        raw.cursor_factory = wanted
+        try:
+            # Django's own cursor making, with the connection's time zone.
+            wrapper.cursor = database.create_cursor()
+        finally:
+            raw.cursor_factory = Cursor
+        current.close()
+    return execute(sql, params, many, context)
+
 
 @contextmanager
 def prepared_reads(using: str = "default") -> Iterator[None]:
-    """Queries on `using` within bind their parameters on the server, so repeated ones are prepared.
+    """Reads on `using` within bind their parameters on the server, so repeated ones are prepared.
 
-    On other databases, or where the connection binds on the server already,
+    Writes stay bound on the client. On other databases, where the
+    connection binds on the server already, or within another such block,
     nothing changes.
     """
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or _bind_reads_on_server in connection.execute_wrappers:
         yield
         return
-    from django.db.backends.postgresql.base import Cursor, ServerBindingCursor
+    from django.db.backends.postgresql.base import Cursor
 
     connection.ensure_connection()
     raw = connection.connection
@@ -50,8 +92,9 @@ def prepared_reads(using: str = "default") -> Iterator[None]:
         yield
         return
     threshold = raw.prepare_threshold
-    raw.cursor_factory, raw.prepare_threshold = ServerBindingCursor, PREPARE_AFTER
+    raw.prepare_threshold = PREPARE_AFTER
     try:
-        yield
+        with connection.execute_wrapper(_bind_reads_on_server):
+            yield
     finally:
-        raw.cursor_factory, raw.prepare_threshold = Cursor, threshold
+        raw.prepare_threshold = threshold
