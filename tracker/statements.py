@@ -58,16 +58,16 @@ def _bind_reads_on_server(
     wrapper, database = context["cursor"], context["connection"]
     wanted = ServerBindingCursor if not many and binds_on_server(sql) else Cursor
     current = wrapper.cursor
-    # A named cursor (`.iterator()`) keeps its own class; so does one that
-    # already has the binding wanted, for a cursor executing again.
+    # Cursors are made server-bound within the block, so a read runs on the
+    # cursor it was given. A named cursor (`.iterator()`) keeps its own class.
     if type(current) is not wanted and type(current) in (Cursor, ServerBindingCursor):
         raw = database.connection
-        raw.cursor_factory = wanted
+        default, raw.cursor_factory = raw.cursor_factory, wanted
         try:
             # Django's own cursor making, with the connection's time zone.
             wrapper.cursor = database.create_cursor()
         finally:
-            raw.cursor_factory = Cursor
+            raw.cursor_factory = default
         current.close()
     return execute(sql, params, many, context)
 
@@ -84,7 +84,7 @@ def prepared_reads(using: str = "default") -> Iterator[None]:
     if connection.vendor != "postgresql" or _bind_reads_on_server in connection.execute_wrappers:
         yield
         return
-    from django.db.backends.postgresql.base import Cursor
+    from django.db.backends.postgresql.base import Cursor, ServerBindingCursor
 
     connection.ensure_connection()
     raw = connection.connection
@@ -92,9 +92,9 @@ def prepared_reads(using: str = "default") -> Iterator[None]:
         yield
         return
     threshold = raw.prepare_threshold
-    raw.prepare_threshold = PREPARE_AFTER
+    raw.cursor_factory, raw.prepare_threshold = ServerBindingCursor, PREPARE_AFTER
     try:
         with connection.execute_wrapper(_bind_reads_on_server):
             yield
     finally:
-        raw.prepare_threshold = threshold
+        raw.cursor_factory, raw.prepare_threshold = Cursor, threshold
