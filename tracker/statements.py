@@ -24,7 +24,9 @@ text, which the server refuses to bind. So the choice is made statement by
 statement, by an execute wrapper that gives the query's cursor the binding
 its text needs. A connection pooler in front of PostgreSQL must keep
 prepared statements per client connection (PgBouncer from 1.21,
-`max_prepared_statements`).
+`max_prepared_statements`). With `DEBUG` on, Django's query log shows a
+statement run as prepared without its text (None): psycopg keeps no text
+for it.
 """
 
 from __future__ import annotations
