@@ -13,9 +13,9 @@ each with its page's keys as one array (`recommendations.api_lists.OneOf`);
 prepared, a walk of 20,000 events took 0.95 to 1.0 s where it took 1.02 to
 1.12 s (four alternating runs each, 100,000 recommendations). A partner
 recording an assessment runs four reads (its key, the idempotency lock, the
-recommendation by code, the user's groups and permissions); prepared, they
-took PostgreSQL 1.7 to 2.3 ms of CPU per request where they took 2.4 to 2.8
-(six alternating runs of the benchmark's creation measurement).
+recommendation by code, the user's groups and permissions); with them
+prepared, PostgreSQL spent 1.7 to 2.3 ms of CPU per request where it spent
+2.4 to 2.8 (six alternating runs of the benchmark's creation measurement).
 
 Only reads, one statement each, are bound on the server, and not for the
 whole site (`server_side_binding` in the database's OPTIONS): pghistory
@@ -44,10 +44,11 @@ READS = ("select", "with")
 
 
 def binds_on_server(sql: str) -> bool:
-    """Whether `sql` is one read: a SELECT (or WITH) with no second statement after it.
+    """Whether `sql` is one statement beginning with SELECT or WITH: a read.
 
     Django writes values as parameters, never into the text, so a `;` in
-    it is a statement's end: pghistory's context in front of a write.
+    it ends a statement: pghistory's context in front of a write. A WITH
+    that writes, with no context in front, binds on the server as well.
     """
     return sql.lstrip()[:6].lower().startswith(READS) and ";" not in sql
 
