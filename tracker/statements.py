@@ -79,12 +79,12 @@ def _bind_reads_on_server(
 def prepared_reads(using: str = "default") -> Iterator[None]:
     """Reads on `using` within bind their parameters on the server, so repeated ones are prepared.
 
-    Writes stay bound on the client. On other databases, where the
-    connection binds on the server already, or within another such block,
-    nothing changes.
+    Writes stay bound on the client. On other databases, or where the
+    connection's cursors bind on the server already (within another such
+    block, say), nothing changes.
     """
     connection = connections[using]
-    if connection.vendor != "postgresql" or _bind_reads_on_server in connection.execute_wrappers:
+    if connection.vendor != "postgresql":
         yield
         return
     from django.db.backends.postgresql.base import Cursor, ServerBindingCursor

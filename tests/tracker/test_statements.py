@@ -148,3 +148,21 @@ def test_the_api_records_assessments_with_its_reads_prepared_and_its_writes_not(
     assert [
         event.pgh_context.metadata["user"] for event in events.select_related("pgh_context")
     ] == [partner.pk] * (PREPARE_AFTER + 2)
+
+
+@pytest.mark.postgres
+def test_a_block_within_a_block_leaves_the_outer_one_as_it_was(db):
+    factories.organisation("alpha")
+    with prepared_reads():
+        with prepared_reads():
+            assert slugs_of(["alpha"]) == ["alpha"]
+        # Still within the outer block: reads still bind on the server.
+        for _ in range(PREPARE_AFTER + 1):
+            assert slugs_of(["alpha"]) == ["alpha"]
+        with pghistory.context(note="within"):
+            factories.organisation("beta")
+    assert prepared("tracker_organisation")
+    # Outside every block, a read binds on the client again.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert type(cursor.cursor).__name__ == "Cursor"
