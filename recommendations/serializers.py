@@ -8,9 +8,8 @@ may not read its visibility, as `tracker.roles.can_read_evidence` decides.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from rest_framework import serializers
 
@@ -25,7 +24,7 @@ from recommendations.models import (
     StatusAssessment,
     Theme,
 )
-from tracker.api import CountryCodeField, KeyRelatedField, StrictSerializerMixin
+from tracker.api import CountryCodeField, FieldsOnceMixin, KeyRelatedField, StrictSerializerMixin
 from tracker.models import Organisation
 from tracker.roles import can_read_evidence
 
@@ -164,7 +163,7 @@ class ConcernSerializer(serializers.ModelSerializer[Concern]):
         ]
 
 
-class AssessmentSerializer(serializers.ModelSerializer[StatusAssessment]):
+class AssessmentSerializer(FieldsOnceMixin, serializers.ModelSerializer[StatusAssessment]):
     """An assessment as read; evidence is null when the client may not read it."""
 
     recommendation: serializers.SlugRelatedField[Any] = KeyRelatedField(
@@ -202,23 +201,6 @@ class AssessmentSerializer(serializers.ModelSerializer[StatusAssessment]):
             "reviewed_at",
         ]
 
-    # The fields as built from the model, once per class (see get_fields).
-    _model_fields: ClassVar[dict[str, serializers.Field[Any, Any, Any, Any]] | None] = None
-
-    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        """The fields, introspected from the model once per class rather than per instance.
-
-        DRF builds every model field anew for each serializer: most of the
-        time of rendering one assessment, the answer to each POST. Each
-        instance still gets its own deep copies, as DRF gives declared fields,
-        so binding them to one instance changes no other.
-        """
-        cls = type(self)
-        built = cls.__dict__.get("_model_fields")
-        if built is None:
-            built = cls._model_fields = super().get_fields()
-        return copy.deepcopy(built)
-
     def get_evidence_withheld(self, assessment: StatusAssessment) -> bool:
         return assessment.visibility not in readable_visibilities(self.context)
 
@@ -230,7 +212,9 @@ class AssessmentSerializer(serializers.ModelSerializer[StatusAssessment]):
         return data
 
 
-class AssessmentCreateSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
+class AssessmentCreateSerializer(
+    FieldsOnceMixin, StrictSerializerMixin, serializers.Serializer[Any]
+):
     """What a client sends to record an assessment; the service does the rest."""
 
     recommendation: serializers.SlugRelatedField[Any] = KeyRelatedField(

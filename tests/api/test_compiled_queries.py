@@ -1,19 +1,22 @@
-"""What the API keeps between requests: compiled list queries and filter forms.
+"""What the API keeps between requests: compiled list queries, filter forms, serializer fields.
 
-`ArrayQuery` reuses a query's SQL for every page and language, and
-`tracker.filters.FilterSet` a form class per language; both must answer
-exactly what Django answers when it builds them anew.
+`ArrayQuery` reuses a query's SQL for every page and language,
+`tracker.filters.FilterSet` a form class per language and
+`tracker.api.FieldsOnceMixin` a serializer's fields; each must answer
+exactly what Django or DRF answers when it builds them anew.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import django_filters
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
+from rest_framework import serializers
 
 from recommendations.api import RecommendationFilter
 from recommendations.api_lists import (
@@ -25,6 +28,7 @@ from recommendations.api_lists import (
 )
 from recommendations.models import Recommendation, Theme
 from tests import factories
+from tracker.api import FieldsOnceMixin
 from tracker.filters import FilterSet
 from tracker.models import Organisation
 
@@ -171,3 +175,41 @@ def test_an_array_sent_as_one_text_reaches_postgresql_element_for_element(
 
 def test_an_array_with_a_null_goes_as_a_list() -> None:
     assert array_literal(["a", None]) == ["a", None]
+
+
+class _Nested(serializers.Serializer[Any]):
+    name = serializers.CharField()
+
+
+class _Composite(FieldsOnceMixin, serializers.Serializer[Any]):
+    """Plain fields beside fields that hold other fields."""
+
+    code = serializers.CharField(max_length=5)
+    tags = serializers.ListField(child=serializers.CharField(max_length=3))
+    owners = serializers.PrimaryKeyRelatedField(many=True, queryset=Organisation.objects.all())
+    nested = _Nested()
+
+
+def test_serializer_fields_built_once_are_bound_apart_for_each_instance() -> None:
+    first, second = (_Composite(context={"n": n}) for n in (1, 2))
+    for serializer in (first, second):
+        fields: Any = serializer.fields
+        assert all(field.parent is serializer for field in fields.values())
+        # What a field holds belongs to that instance's copy, and sees its context.
+        assert fields["tags"].child.parent is fields["tags"]
+        assert fields["owners"].child_relation.parent is fields["owners"]
+        assert fields["nested"].fields["name"].root is serializer
+        assert fields["nested"].fields["name"].context == serializer.context
+    assert not {id(field) for field in first.fields.values()} & {
+        id(field) for field in second.fields.values()
+    }
+    # The prototypes stay unbound, whichever instance bound its copies first.
+    assert all(
+        getattr(field, "parent", None) is None
+        for field, _deep in _Composite._field_prototypes.values()  # type: ignore[attr-defined]
+    )
+    # And a copy validates as a field made anew does.
+    bad = _Composite(data={"code": "toolong", "tags": ["abcd"], "owners": [], "nested": {}})
+    assert not bad.is_valid()
+    assert set(bad.errors) == {"code", "tags", "nested"}
+    assert set(bad.errors["tags"]) == {0}
