@@ -218,11 +218,12 @@ class AssessmentCreateSerializer(
     """What a client sends to record an assessment; the service does the rest."""
 
     recommendation: serializers.SlugRelatedField[Any] = KeyRelatedField(
-        slug_field="code", queryset=Recommendation.objects.all()
+        slug_field="code", queryset=Recommendation.objects.all(), fixed_read=True
     )
     assessor: serializers.SlugRelatedField[Any] = KeyRelatedField(
         slug_field="slug",
         queryset=Organisation.objects.all(),
+        fixed_read=True,
         required=False,
         help_text="Defaults to the client's own organisation.",
     )

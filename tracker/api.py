@@ -42,6 +42,7 @@ from tracker import services
 from tracker.api_schema import UNKNOWN_FIELD_CODE
 from tracker.choices import OrganisationKind
 from tracker.filters import FilterSet
+from tracker.fixed_reads import RecordByColumn
 from tracker.models import ApiKey, Organisation
 from tracker.roles import can_view
 from tracker.statements import prepared_reads
@@ -165,11 +166,28 @@ class KeyRelatedField(serializers.SlugRelatedField[Any]):
 
     PostgreSQL refuses a null character in a query parameter; without this
     check such a key would be a server error instead of "does not exist".
+    With `fixed_read`, for a text key of a queryset of every record of its
+    model, the record is read by a fixed statement (`tracker.fixed_reads`)
+    where the database allows one, rather than by a query compiled anew.
     """
+
+    def __init__(self, *, fixed_read: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fixed_read: RecordByColumn[Any] | None = None
+        if fixed_read:
+            queryset = kwargs["queryset"]
+            if queryset.query.where or queryset.query.select_related:
+                raise ValueError("a fixed read reads every record of its model, unfiltered")
+            self.fixed_read = RecordByColumn(queryset.model, self.slug_field)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, str) and "\x00" in data:
             self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        if self.fixed_read is not None and isinstance(data, str) and self.fixed_read.statement():
+            record = self.fixed_read.get(data)
+            if record is None:
+                self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+            return record
         return super().to_internal_value(data)
 
 

@@ -139,7 +139,8 @@ def test_the_api_records_assessments_with_its_reads_prepared_and_its_writes_not(
     # The key's lookup, the idempotency lock and the recommendation by code.
     assert prepared("tracker_apikey")
     assert prepared("pg_try_advisory_xact_lock")
-    assert prepared('"recommendations_recommendation"."code" = $1')
+    # Read by its fixed statement (tracker.fixed_reads).
+    assert prepared('FROM "recommendations_recommendation" t WHERE t."code" = $1')
     assert prepared("INSERT") == prepared("SAVEPOINT") == []
     # Each write left its history, with the request's context.
     events = apps.get_model("recommendations", "StatusAssessmentEvent").objects.filter(
