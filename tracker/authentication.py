@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from tracker.fixed_reads import quoted_column, quoted_table, record_from, select_list
+from tracker.fixed_reads import (
+    once_per_vendor,
+    quoted_column,
+    quoted_table,
+    record_from,
+    select_list,
+)
 from tracker.models import ApiKey, Organisation, User
 
 
@@ -22,8 +28,6 @@ def key_digest(raw_key: str) -> str:
 
 # The records a key's lookup reads, in the order of the statement's columns.
 _KEY_MODELS: tuple[type[Model], ...] = (ApiKey, User, Organisation)
-# The statement per database vendor; None where a column needs converting.
-_key_statements: dict[str, str | None] = {}
 
 
 def active_key(digest: str) -> ApiKey | None:
@@ -33,9 +37,7 @@ def active_key(digest: str) -> ApiKey | None:
     (`tracker.fixed_reads`), 0.25 to 0.32 ms of CPU where the ORM's
     `select_related("user__organisation")` took 0.88 ms.
     """
-    if connection.vendor not in _key_statements:
-        _key_statements[connection.vendor] = _key_statement()
-    sql = _key_statements[connection.vendor]
+    sql = _key_statement()
     if sql is None:
         try:
             # `get` leaves out the model's ordering, a join one row by a
@@ -57,6 +59,7 @@ def active_key(digest: str) -> ApiKey | None:
     return api_key
 
 
+@once_per_vendor
 def _key_statement() -> str | None:
     """The key, its user and their organisation by digest; None if a column needs converting."""
     selected: list[str] = []
