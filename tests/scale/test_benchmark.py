@@ -6,6 +6,7 @@ import datetime
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -24,6 +25,7 @@ from tracker.benchmarking.runner import (
     first_difference,
     list_page_comparison,
     overview_comparison,
+    per_row_cost,
     reader_client,
 )
 
@@ -63,6 +65,48 @@ def test_it_reports_a_variant_whose_output_differs_instead_of_timing_it() -> Non
 
 
 @pytest.mark.django_db
+def _measured(
+    recommendations: int, list_ms: float, walk_ms: float, export_s: float
+) -> dict[str, Any]:
+    return {
+        "recommendations": recommendations,
+        "list_page": {"ours": {"median_ms": list_ms}},
+        "api": {"feed": {"full_walk": {"median_ms": walk_ms, "events": 20_000}}},
+        "reports": {"xlsx_export": {"seconds": export_s, "rows": recommendations // 6}},
+    }
+
+
+def test_it_divides_each_cost_by_its_rows_and_compares_the_largest_size_with_the_smallest() -> None:
+    costs = per_row_cost(
+        {
+            "60": _measured(60, list_ms=6.0, walk_ms=900.0, export_s=0.05),
+            "6000": _measured(6000, list_ms=8.0, walk_ms=950.0, export_s=1.0),
+            "60000": _measured(60000, list_ms=9.0, walk_ms=1000.0, export_s=12.0),
+        }
+    )
+
+    # A page of 60 rows at the smallest size, of 100 at the others.
+    assert costs["list_page_ms_per_row"]["by_size"] == {"60": 0.1, "6000": 0.08, "60000": 0.09}
+    assert costs["list_page_ms_per_row"]["largest_over_smallest"] == 0.9
+    assert costs["feed_walk_us_per_event"]["by_size"]["60000"] == 50.0
+    assert costs["feed_walk_us_per_event"]["largest_over_smallest"] == 1.11
+    assert costs["xlsx_export_ms_per_row"]["by_size"] == {"60": 5.0, "6000": 1.0, "60000": 1.2}
+    assert costs["xlsx_export_ms_per_row"]["largest_over_smallest"] == 0.24
+
+
+def test_it_leaves_a_cost_it_could_not_measure_out_of_the_comparison() -> None:
+    one = _measured(600, list_ms=8.0, walk_ms=900.0, export_s=0.1)
+    one["api"]["feed"] = {"status": "not measured: the change feed needs PostgreSQL"}
+
+    costs = per_row_cost({"600": one})
+
+    assert costs["feed_walk_us_per_event"] == {
+        "by_size": {"600": None},
+        "largest_over_smallest": None,
+    }
+    assert costs["list_page_ms_per_row"]["largest_over_smallest"] is None
+
+
 def test_it_refuses_sizes_that_are_not_numbers(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="--sizes"):
         call_command("benchmark", sizes="1000,lots", json_path=str(tmp_path / "out.json"))
@@ -175,6 +219,10 @@ def test_it_writes_every_figure_and_the_ratios_to_json(tmp_path: Path) -> None:
     assert walk["events"] > 0 and walk["repetitions"] >= 1
     assert walk["events_per_second"] > 0 and walk["first_walk_events_per_second"] > 0
     assert document["scaling"]["list_page.ours"]["flat"] is True
+    for name, cost in document["per_row_cost"].items():
+        first, second = cost["by_size"]["40"], cost["by_size"]["80"]
+        assert first > 0 and second > 0, name
+        assert cost["largest_over_smallest"] == round(second / first, 2), name
     admin = document["results"]["80"]["admin"]
     for changelist in ("recommendation_changelist", "assessment_changelist"):
         assert admin[changelist]["median_ms"] > 0 and admin[changelist]["queries"] > 0, changelist

@@ -47,6 +47,7 @@ BENCHMARK_URLCONF = "tracker.benchmarking.urls"
 READER = "syn-benchmark-reader"
 WRITER = "syn-benchmark-writer"
 EXPORT_ROWS = 10_000
+LIST_PAGE_ROWS = 100
 # Untimed writes per client before the clock starts (creation_measurement).
 WARM_UP_WRITES = 5
 START_TIMEOUT_SECONDS = 300
@@ -204,8 +205,8 @@ def _get(client: Client, path: str) -> Callable[[], object]:
 
 
 def list_page_comparison(client: Client, options: RunOptions) -> dict[str, Any]:
-    """Ours, the floor, the plain and the tuned DRF viewsets on the first page of 100."""
-    ours_path = "/api/v1/recommendations/?page_size=100"
+    """Ours, the floor, the plain and the tuned DRF viewsets on the first page (LIST_PAGE_ROWS)."""
+    ours_path = f"/api/v1/recommendations/?page_size={LIST_PAGE_ROWS}"
     ours = _json(client, ours_path)["results"]
     comparison = Comparison(options)
     comparison.add("ours", ours, lambda: ours, _get(client, ours_path))
@@ -659,4 +660,43 @@ def scaling(by_size: dict[str, dict[str, Any]]) -> dict[str, Any]:
         }
         known = [count for count in counts.values() if count is not None]
         result[name] = {"queries": counts, "flat": len(set(known)) <= 1 if known else None}
+    return result
+
+
+def _cost(numerator: float | None, rows: int | None, scale: float) -> float | None:
+    if numerator is None or not rows:
+        return None
+    return round(numerator * scale / rows, 4)
+
+
+def _per_row(data: dict[str, Any]) -> dict[str, float | None]:
+    """What one row of each answer that grows with its rows cost at one size."""
+    walk = (data.get("api", {}).get("feed") or {}).get("full_walk") or {}
+    export = data.get("reports", {}).get("xlsx_export") or {}
+    return {
+        "list_page_ms_per_row": _cost(
+            _median(data.get("list_page", {}), "ours"),
+            min(LIST_PAGE_ROWS, data.get("recommendations") or 0),
+            1,
+        ),
+        "feed_walk_us_per_event": _cost(walk.get("median_ms"), walk.get("events"), 1000),
+        "xlsx_export_ms_per_row": _cost(export.get("seconds"), export.get("rows"), 1000),
+    }
+
+
+def per_row_cost(by_size: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Each size's cost per row, and that at the largest size over that at the smallest.
+
+    Times differ by some tens of percent from run to run on the same data;
+    a cost that grew with the data would show as a multiple.
+    """
+    costs = {size: _per_row(data) for size, data in by_size.items()}
+    result: dict[str, Any] = {}
+    for name in ("list_page_ms_per_row", "feed_walk_us_per_event", "xlsx_export_ms_per_row"):
+        by_size_cost = {size: cost[name] for size, cost in costs.items()}
+        known = [cost for cost in by_size_cost.values() if cost is not None]
+        result[name] = {
+            "by_size": by_size_cost,
+            "largest_over_smallest": _ratio(known[-1], known[0]) if len(known) > 1 else None,
+        }
     return result

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from tracker.benchmarking.runner import RunOptions, ratios, run_size, scaling
+from tracker.benchmarking.runner import RunOptions, per_row_cost, ratios, run_size, scaling
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -106,6 +106,7 @@ class Command(BaseCommand):
             },
             "results": by_size,
             "scaling": scaling(by_size),
+            "per_row_cost": per_row_cost(by_size),
             "ratios": ratios(by_size[str(sizes[-1])]),
         }
         Path(options["json_path"]).write_text(json.dumps(document, indent=2, default=str) + "\n")
