@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import statistics
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,7 @@ def test_it_writes_every_figure_and_the_ratios_to_json(tmp_path: Path) -> None:
         budget_seconds=0.1,
         writers=2,
         writes_per_writer=5,
+        creation_rounds=2,
     )
 
     document = json.loads(output.read_text())
@@ -207,14 +209,19 @@ def test_it_writes_every_figure_and_the_ratios_to_json(tmp_path: Path) -> None:
     ):
         assert ratios[name] is not None and ratios[name] > 0, name
     created = document["results"]["80"]["api"]["create_assessments"]
-    # Two clients, each 5 untimed writes and then the 5 timed ones.
+    # Two clients, each 5 untimed writes and then 5 timed ones in each of two rounds.
     assert (created["sent"], created["warm_up"], created["stored"], created["lost"]) == (
-        20,
+        30,
         10,
-        20,
+        30,
         0,
     )
-    assert created["answered_201"] == 20 and created["per_second"] > 0
+    assert created["answered_201"] == 30 and created["rounds"] == 2
+    rates = created["per_second_by_round"]
+    assert len(rates) == 2 and min(rates) > 0
+    # The rate of the median round's time: of two rounds, their harmonic mean.
+    assert created["per_second"] == pytest.approx(statistics.harmonic_mean(rates), abs=0.2)
+    assert created["per_second_p95"] == pytest.approx(min(rates), abs=0.1)
     walk = document["results"]["80"]["api"]["feed"]["full_walk"]
     assert walk["events"] > 0 and walk["repetitions"] >= 1
     assert walk["events_per_second"] > 0 and walk["first_walk_events_per_second"] > 0

@@ -53,6 +53,12 @@ class Command(BaseCommand):
             help="Timed assessments per client, after a few untimed ones.",
         )
         parser.add_argument(
+            "--creation-rounds",
+            type=int,
+            default=RunOptions.creation_rounds,
+            help="Timed rounds of assessment creation; the rate is the median round's.",
+        )
+        parser.add_argument(
             "--feed-walk-events",
             type=int,
             default=20_000,
@@ -77,7 +83,13 @@ class Command(BaseCommand):
                 "DATABASE_URL: the benchmark measures PostgreSQL; point DATABASE_URL at it "
                 "(or pass --allow-sqlite for a smoke test)."
             )
-        for name in ("repetitions", "writers", "writes_per_writer", "feed_walk_events"):
+        for name in (
+            "repetitions",
+            "writers",
+            "writes_per_writer",
+            "creation_rounds",
+            "feed_walk_events",
+        ):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be 1 or more.")
         run_options = RunOptions(
@@ -87,6 +99,7 @@ class Command(BaseCommand):
             budget_seconds=options["budget_seconds"],
             writers=options["writers"],
             writes_per_writer=options["writes_per_writer"],
+            creation_rounds=options["creation_rounds"],
             server=not options["no_server"],
             feed_walk_events=options["feed_walk_events"],
         )
@@ -103,6 +116,7 @@ class Command(BaseCommand):
                 "repetitions": run_options.repetitions,
                 "writers": run_options.writers,
                 "writes_per_writer": run_options.writes_per_writer,
+                "creation_rounds": run_options.creation_rounds,
             },
             "results": by_size,
             "scaling": scaling(by_size),
