@@ -16,6 +16,7 @@ from django.test.utils import override_settings
 
 from recommendations import reports
 from recommendations.choices import headline_from
+from recommendations.models import StatusAssessment
 from recommendations.selectors import statuses_as_of
 from recommendations.synthetic import synthetic_generate
 from tracker.benchmarking.runner import (
@@ -226,6 +227,15 @@ def test_it_writes_every_figure_and_the_ratios_to_json(tmp_path: Path) -> None:
     assert walk["events"] > 0 and walk["repetitions"] >= 1
     assert walk["events_per_second"] > 0 and walk["first_walk_events_per_second"] > 0
     assert document["scaling"]["list_page.ours"]["flat"] is True
+    for size in ("40", "80"):
+        settling = document["results"][size]["generation"]["settling"]
+        assert settling["done"] == ["VACUUM", "CHECKPOINT"], size
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = %s",
+            [StatusAssessment._meta.db_table],
+        )
+        assert cursor.fetchone()[0] is not None
     for name, cost in document["per_row_cost"].items():
         first, second = cost["by_size"]["40"], cost["by_size"]["80"]
         assert first > 0 and second > 0, name
