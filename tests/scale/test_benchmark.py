@@ -66,7 +66,6 @@ def test_it_reports_a_variant_whose_output_differs_instead_of_timing_it() -> Non
     assert len(timed_runs) == 2  # the right one only: one warm-up, one timed run
 
 
-@pytest.mark.django_db
 def _measured(
     recommendations: int, list_ms: float, walk_ms: float, export_s: float
 ) -> dict[str, Any]:
@@ -109,6 +108,7 @@ def test_it_leaves_a_cost_it_could_not_measure_out_of_the_comparison() -> None:
     assert costs["list_page_ms_per_row"]["largest_over_smallest"] is None
 
 
+@pytest.mark.django_db
 def test_it_refuses_sizes_that_are_not_numbers(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="--sizes"):
         call_command("benchmark", sizes="1000,lots", json_path=str(tmp_path / "out.json"))
@@ -262,6 +262,8 @@ def test_it_measures_what_it_can_and_names_what_it_could_not(tmp_path: Path) -> 
 
     results = json.loads(output.read_text())["results"]["20"]
     assert results["recommendations"] == 20
+    # SQLite, or PostgreSQL inside the test's transaction: nothing to settle.
+    assert results["generation"]["settling"]["status"].startswith("not settled: ")
     assert results["list_page"]["ours"]["output_equal_to_ours"] is True
     assert results["list_page"]["tuned_drf"]["output_equal_to_ours"] is True
     assert results["api"]["create_assessments"] == {"status": "not measured: --no-server given"}

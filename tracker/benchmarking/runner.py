@@ -596,9 +596,9 @@ def settle_after_load() -> dict[str, Any]:
     a superuser or `pg_checkpoint`) is vacuumed only, and the JSON says so.
     """
     if connection.vendor != "postgresql":
-        return not_measured("only PostgreSQL is settled")
+        return {"status": "not settled: only PostgreSQL is"}
     if connection.in_atomic_block:
-        return not_measured("VACUUM cannot run inside a transaction")
+        return {"status": "not settled: VACUUM cannot run inside a transaction"}
     done: list[str] = []
     began = time.perf_counter()
     with connection.cursor() as cursor:
