@@ -115,6 +115,24 @@ def test_it_refuses_sizes_that_are_not_numbers(tmp_path: Path) -> None:
     assert not (tmp_path / "out.json").exists()
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "option",
+    ["repetitions", "writers", "writes_per_writer", "creation_rounds", "feed_walk_events"],
+)
+def test_it_refuses_a_count_below_one_and_names_the_option(tmp_path: Path, option: str) -> None:
+    flag = "--" + option.replace("_", "-")
+    with pytest.raises(CommandError, match=f"{flag} must be 1 or more"):
+        call_command(
+            "benchmark",
+            sizes="20",
+            json_path=str(tmp_path / "out.json"),
+            allow_sqlite=True,
+            **{option: 0},
+        )
+    assert not (tmp_path / "out.json").exists()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_it_finds_the_floor_and_both_drf_variants_equal_to_the_api_list_page() -> None:
