@@ -48,6 +48,17 @@ def _load_access(user: Any) -> None:
     user._group_names, user._perm_cache = _read_access(user)
 
 
+def keep_access(user: User, names: list[str], permissions: list[str]) -> None:
+    """Keep on `user` the group names and permissions read with it (`access_columns`).
+
+    A superuser's permissions are every permission there is: those are
+    still read at the first check.
+    """
+    user._group_names = frozenset(names)  # type: ignore[attr-defined]
+    if not user.is_superuser:
+        user._perm_cache = set(permissions)  # type: ignore[attr-defined]
+
+
 def _read_access(user: User) -> tuple[frozenset[str], set[str]]:
     """`user`'s group names, and the "app_label.codename" of every permission they hold."""
     with connection.cursor() as cursor:
@@ -62,39 +73,76 @@ def _read_access(user: User) -> tuple[frozenset[str], set[str]]:
     }
 
 
-@functools.cache
-def _access_sql() -> str:
-    # One fixed statement: building it through the ORM took longer than
-    # running it. Tables and columns are named as the models name them.
-    # Rows are ("group", name, '') and ("permission", app_label, codename).
+# Fixed statements: building them through the ORM took longer than running
+# them. Tables and columns are named as the models name them; the groups
+# are `g`, the permissions `p` with their content types `ct`.
+
+
+def _quote(meta: Any, field: str) -> str:
+    return connection.ops.quote_name(meta.get_field(field).column)
+
+
+def _group_rows(user: str) -> str:
+    """FROM and WHERE of the groups of the user whose id is the SQL expression `user`."""
+    quote = connection.ops.quote_name
+    group = Group._meta
+    member = User.groups.through._meta
+    return (
+        f"FROM {quote(group.db_table)} g "
+        f"JOIN {quote(member.db_table)} ug "
+        f"ON ug.{_quote(member, 'group')} = g.{_quote(group, 'id')} "
+        f"WHERE ug.{_quote(member, 'user')} = {user}"
+    )
+
+
+def _permission_rows(user: str) -> str:
+    """FROM and WHERE of the permissions of that user, their own and their groups'."""
     quote = connection.ops.quote_name
     own = User.user_permissions.through._meta
     granted = Group.permissions.through._meta
     member = User.groups.through._meta
-
-    def column(meta: Any, field: str) -> str:
-        return quote(meta.get_field(field).column)
-
-    group = Group._meta
     permission = Permission._meta
     content_type = ContentType._meta
     return (
-        f"SELECT '{GROUP_ROW}', g.{column(group, 'name')}, '' "  # noqa: S608 (our own tables)
-        f"FROM {quote(group.db_table)} g "
-        f"JOIN {quote(member.db_table)} ug "
-        f"ON ug.{column(member, 'group')} = g.{column(group, 'id')} "
-        f"WHERE ug.{column(member, 'user')} = %s "
-        "UNION ALL "
-        f"SELECT 'permission', ct.{column(content_type, 'app_label')}, "
-        f"p.{column(permission, 'codename')} "
-        f"FROM {quote(permission.db_table)} p "
+        f"FROM {quote(permission.db_table)} p "  # noqa: S608 (our own tables)
         f"JOIN {quote(content_type.db_table)} ct "
-        f"ON ct.{column(content_type, 'id')} = p.{column(permission, 'content_type')} "
-        f"WHERE p.{column(permission, 'id')} IN ("
-        f"SELECT {column(own, 'permission')} FROM {quote(own.db_table)} "
-        f"WHERE {column(own, 'user')} = %s "
-        f"UNION SELECT gp.{column(granted, 'permission')} FROM {quote(granted.db_table)} gp "
+        f"ON ct.{_quote(content_type, 'id')} = p.{_quote(permission, 'content_type')} "
+        f"WHERE p.{_quote(permission, 'id')} IN ("
+        f"SELECT {_quote(own, 'permission')} FROM {quote(own.db_table)} "
+        f"WHERE {_quote(own, 'user')} = {user} "
+        f"UNION SELECT gp.{_quote(granted, 'permission')} FROM {quote(granted.db_table)} gp "
         f"JOIN {quote(member.db_table)} ug "
-        f"ON ug.{column(member, 'group')} = gp.{column(granted, 'group')} "
-        f"WHERE ug.{column(member, 'user')} = %s)"
+        f"ON ug.{_quote(member, 'group')} = gp.{_quote(granted, 'group')} "
+        f"WHERE ug.{_quote(member, 'user')} = {user})"
     )
+
+
+def _name_and_label() -> tuple[str, str, str]:
+    return (
+        f"g.{_quote(Group._meta, 'name')}",
+        f"ct.{_quote(ContentType._meta, 'app_label')}",
+        f"p.{_quote(Permission._meta, 'codename')}",
+    )
+
+
+@functools.cache
+def _access_sql() -> str:
+    # Rows are ("group", name, '') and ("permission", app_label, codename).
+    name, app_label, codename = _name_and_label()
+    return (
+        f"SELECT '{GROUP_ROW}', {name}, '' {_group_rows('%s')} "
+        f"UNION ALL SELECT 'permission', {app_label}, {codename} {_permission_rows('%s')}"
+    )
+
+
+def access_columns(user: str) -> list[str]:
+    """Two columns to read with a user (PostgreSQL): their group names and permissions.
+
+    `user` is the SQL expression of the user's id; `keep_access` keeps what
+    the columns hold, so that the request's checks ask nothing more.
+    """
+    name, app_label, codename = _name_and_label()
+    return [
+        f"ARRAY(SELECT {name} {_group_rows(user)})",
+        f"ARRAY(SELECT {app_label} || '.' || {codename} {_permission_rows(user)})",
+    ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
@@ -11,6 +13,7 @@ from django.utils import timezone
 from tracker import services
 from tracker.authentication import _key_statement, active_key, key_digest
 from tracker.models import ApiKey, User
+from tracker.roles import Role, roles_of
 
 
 def fields_of(record: Model) -> dict[str, object]:
@@ -57,6 +60,38 @@ def test_it_gives_a_user_left_without_an_organisation_none(partner):
     with CaptureQueriesContext(connection) as queries:
         assert found.user.organisation is None
     assert len(queries) == 0
+
+
+@pytest.mark.postgres
+def test_it_reads_the_users_groups_and_permissions_with_the_key(partner):
+    extra = Group.objects.create(name="key extra")
+    extra.permissions.add(Permission.objects.get(codename="review_statusassessment"))
+    partner.groups.add(extra)
+    partner.user_permissions.add(Permission.objects.get(codename="change_organisation"))
+    _api_key, raw_key = issued(partner)
+    found = active_key(key_digest(raw_key))
+    assert found is not None
+    with CaptureQueriesContext(connection) as queries:
+        permissions = found.user.get_all_permissions()
+        assert found.user.has_perm("recommendations.add_statusassessment")
+        assert roles_of(found.user) == {Role.PARTNER}
+    assert len(queries) == 0
+    assert permissions == ModelBackend().get_all_permissions(User.objects.get(pk=partner.pk))
+    assert {"recommendations.review_statusassessment", "tracker.change_organisation"} <= (
+        permissions
+    )
+
+
+@pytest.mark.postgres
+def test_it_leaves_a_superusers_permissions_to_the_first_check(alice_org):
+    root = User.objects.create_superuser("key-root", password="x", organisation=alice_org)
+    _api_key, raw_key = issued(root)
+    found = active_key(key_digest(raw_key))
+    assert found is not None
+    assert roles_of(found.user) == set()
+    assert found.user.get_all_permissions() == ModelBackend().get_all_permissions(
+        User.objects.get(pk=root.pk)
+    )
 
 
 @pytest.mark.postgres
