@@ -48,6 +48,7 @@ from recommendations.models import (
 )
 from recommendations.periods import periods_refresh
 from tracker.choices import DatePrecision
+from tracker.fixed_inserts import RowInsert
 from tracker.history import recorded_as
 from tracker.models import Organisation
 from tracker.roles import can_curate, can_review, may_act_for
@@ -166,6 +167,8 @@ def assessment_validate_input(
 
 # The foreign keys of an assessment, whose targets its services receive as records.
 ASSESSMENT_RELATIONS = ("recommendation", "assessor", "source", "corrects", "recorded_by")
+# Every assessment recorded is a new row, written by a fixed statement.
+_ASSESSMENT_INSERT = RowInsert(StatusAssessment)
 
 
 @recorded_as(user="recorded_by", reason="correction_reason")
@@ -236,7 +239,7 @@ def assessment_record(
     assessment.full_clean(
         exclude=ASSESSMENT_RELATIONS, validate_unique=key is not None, validate_constraints=False
     )
-    assessment.save()
+    _ASSESSMENT_INSERT.insert(assessment)
     if publish:
         assessment = assessment_publish(assessment=assessment, reviewer=recorded_by)
     return assessment

@@ -23,6 +23,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.fixed_inserts import RowInsert
 from tracker.models import IdempotencyRecord, User
 
 # Records without an answer were claims of an earlier scheme, which committed
@@ -30,6 +31,8 @@ from tracker.models import IdempotencyRecord, User
 # progress; an older one is taken to have died, and the key is free again.
 ABANDONED_AFTER = datetime.timedelta(minutes=5)
 MAX_KEY_LENGTH = 255
+# Every answer stored is a new row, written by a fixed statement.
+_RECORD_INSERT = RowInsert(IdempotencyRecord)
 
 
 class IdempotencyKeyInUse(exceptions.APIException):
@@ -130,14 +133,16 @@ def run_idempotently(request: Request, write: Callable[[], Response]) -> Respons
                 if replayed is not None:
                     return replayed
             response = write()
-            IdempotencyRecord.objects.create(
-                user=user,
-                key=key,
-                method=request.method or "",
-                path=request.path,
-                request_hash=fingerprint,
-                response_status=response.status_code,
-                response_body=response.data,
+            _RECORD_INSERT.insert(
+                IdempotencyRecord(
+                    user=user,
+                    key=key,
+                    method=request.method or "",
+                    path=request.path,
+                    request_hash=fingerprint,
+                    response_status=response.status_code,
+                    response_body=response.data,
+                )
             )
     except IntegrityError:
         # A duplicate committed while this request took the lock (see
