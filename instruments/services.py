@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from instruments.models import Instrument
 from tracker.history import recorded_as
 from tracker.roles import can_curate
 from tracker.services import upsert_fields
+from tracker.transactions import service_transaction
 
 # Treaty acts and relations between instruments have their own records; an
 # upsert by key replaces only the instrument's own fields.
@@ -39,7 +39,7 @@ INSTRUMENT_WRITABLE_FIELDS = (
 
 
 @recorded_as(user="user")
-@transaction.atomic
+@service_transaction
 def instrument_upsert(*, user: Any, slug: str, fields: dict[str, Any]) -> tuple[Instrument, bool]:
     """Create the instrument with key `slug`, or replace the given fields; True if created.
 

@@ -53,6 +53,7 @@ from tracker.history import recorded_as
 from tracker.models import Organisation
 from tracker.roles import can_curate, can_review, may_act_for
 from tracker.services import upsert_fields
+from tracker.transactions import service_transaction
 
 
 def current_from_history(published: Iterable[StatusAssessment]) -> dict[int, StatusAssessment]:
@@ -172,7 +173,7 @@ _ASSESSMENT_INSERT = RowInsert(StatusAssessment)
 
 
 @recorded_as(user="recorded_by", reason="correction_reason")
-@transaction.atomic
+@service_transaction
 def assessment_record(
     *,
     recommendation: Recommendation,
@@ -246,7 +247,7 @@ def assessment_record(
 
 
 @recorded_as(user="user")
-@transaction.atomic
+@service_transaction
 def assessment_update_draft(
     *, assessment: StatusAssessment, user: Any, **changes: Any
 ) -> StatusAssessment:
@@ -272,7 +273,7 @@ def assessment_update_draft(
 
 
 @recorded_as(user="user")
-@transaction.atomic
+@service_transaction
 def assessment_submit(*, assessment: StatusAssessment, user: Any) -> StatusAssessment:
     """Send a draft to review. From here on its content is frozen."""
     assessment = StatusAssessment.objects.select_for_update().get(pk=assessment.pk)
@@ -287,7 +288,7 @@ def assessment_submit(*, assessment: StatusAssessment, user: Any) -> StatusAsses
 
 
 @recorded_as(user="reviewer", reason="note")
-@transaction.atomic
+@service_transaction
 def assessment_publish(
     *, assessment: StatusAssessment, reviewer: Any, note: str = ""
 ) -> StatusAssessment:
@@ -333,7 +334,7 @@ def assessment_publish(
 
 
 @recorded_as(user="reviewer", reason="reason")
-@transaction.atomic
+@service_transaction
 def assessment_return(
     *, assessment: StatusAssessment, reviewer: Any, reason: str
 ) -> StatusAssessment:
@@ -357,7 +358,7 @@ def assessment_return(
     return assessment
 
 
-@transaction.atomic
+@service_transaction
 def provision_link_create(
     *,
     key: str,
@@ -399,7 +400,7 @@ def _set_translations(record: Any, field: str, english: str, translations: dict[
 
 
 @recorded_as(user="user")
-@transaction.atomic
+@service_transaction
 def recommendation_upsert(
     *,
     user: Any,
@@ -456,7 +457,7 @@ def recommendation_upsert(
 
 
 @recorded_as(user="user")
-@transaction.atomic
+@service_transaction
 def provision_link_upsert(
     *,
     user: Any,
@@ -508,7 +509,7 @@ THEME_WRITABLE_FIELDS = ("name", "description")
 
 
 @recorded_as(user="user")
-@transaction.atomic
+@service_transaction
 def theme_upsert(*, user: Any, slug: str, fields: dict[str, Any]) -> tuple[Theme, bool]:
     """Create the theme with key `slug`, or replace the given fields; True if created.
 

@@ -17,7 +17,6 @@ from typing import Any, ClassVar, TypeVar
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -46,6 +45,7 @@ from tracker.fixed_reads import RecordByColumn
 from tracker.models import ApiKey, Organisation
 from tracker.roles import can_view
 from tracker.statements import prepared_reads
+from tracker.transactions import all_or_nothing
 
 T = TypeVar("T")
 
@@ -299,7 +299,7 @@ class ApiViewSet(GenericViewSet):  # type: ignore[type-arg]
         fields=)`. The row stays locked from the If-Match check to the write, so
         a concurrent update cannot slip in between and be overwritten.
         """
-        with transaction.atomic():
+        with all_or_nothing():
             existing = (
                 self.get_queryset()
                 .select_for_update(of=("self",))

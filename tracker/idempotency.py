@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
@@ -25,6 +25,7 @@ from rest_framework.response import Response
 
 from tracker.fixed_inserts import RowInsert
 from tracker.models import IdempotencyRecord, User
+from tracker.transactions import all_or_nothing
 
 # Records without an answer were claims of an earlier scheme, which committed
 # the claim before the write. One younger than this may still be that write in
@@ -125,8 +126,9 @@ def run_idempotently(request: Request, write: Callable[[], Response]) -> Respons
     try:
         # The write and the stored answer commit together: a retry sees either
         # nothing done or both. A write that fails leaves no record, so a
-        # corrected retry with the same key runs.
-        with transaction.atomic():
+        # corrected retry with the same key runs; as any error undoes the
+        # whole, the service inside takes no savepoint of its own.
+        with all_or_nothing():
             existing = _lock_and_look_up(user, key)
             if existing is not None:
                 replayed = _replay(existing, fingerprint)

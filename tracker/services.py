@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from tracker.authentication import key_digest
 from tracker.history import recorded_as
 from tracker.models import ApiKey, Organisation, User, WebhookEndpoint
 from tracker.roles import Role, can_curate, may_act_for_any_organisation, roles_of
+from tracker.transactions import service_transaction
 
 ORGANISATION_WRITABLE_FIELDS = (
     "name",
@@ -29,7 +29,7 @@ ORGANISATION_WRITABLE_FIELDS = (
 )
 
 
-@transaction.atomic
+@service_transaction
 def api_key_issue(
     *,
     user: User,
@@ -59,7 +59,7 @@ def api_key_issue(
     return api_key, raw_key
 
 
-@transaction.atomic
+@service_transaction
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     """Stop a key from working at once; the row stays for the record."""
     if api_key.revoked_at is None:
@@ -98,7 +98,7 @@ def upsert_fields(
 
 
 @recorded_as(user="user")
-@transaction.atomic
+@service_transaction
 def organisation_upsert(
     *, user: Any, slug: str, fields: dict[str, Any]
 ) -> tuple[Organisation, bool]:
@@ -121,7 +121,7 @@ def may_manage_webhooks(user: Any, organisation: Organisation) -> bool:
     return Role.PARTNER in roles_of(user) and user.organisation_id == organisation.pk
 
 
-@transaction.atomic
+@service_transaction
 def webhook_endpoint_create(
     *,
     user: Any,
@@ -160,7 +160,7 @@ def webhook_endpoint_create(
     return endpoint
 
 
-@transaction.atomic
+@service_transaction
 def webhook_endpoint_update(
     *, user: Any, endpoint: WebhookEndpoint, url: str, event_types: Any, active: bool
 ) -> WebhookEndpoint:
@@ -179,7 +179,7 @@ def webhook_endpoint_update(
     return endpoint
 
 
-@transaction.atomic
+@service_transaction
 def webhook_endpoint_delete(*, user: Any, endpoint: WebhookEndpoint) -> None:
     """Remove an endpoint and its delivery log; nothing more is sent to it."""
     if not may_manage_webhooks(user, endpoint.organisation):
