@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from instruments.api import PROVISION_KEY_SEPARATOR
 from recommendations import services
-from recommendations.api_lists import RecommendationRowsListMixin
+from recommendations.api_lists import RecommendationRowsListMixin, recorded_assessment_document
 from recommendations.choices import RecommendationKind, ReviewState, StateResponse, Status
 from recommendations.models import (
     Concern,
@@ -35,6 +35,7 @@ from recommendations.serializers import (
     ConcernSerializer,
     RecommendationSerializer,
     ThemeSerializer,
+    readable_visibilities,
 )
 from tracker.api import (
     IF_MATCH,
@@ -311,5 +312,6 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         )
         # The service returns the row it wrote with the records it was given
         # attached, everything the representation shows: no read back.
-        body = self.get_serializer(assessment).data
+        readable = readable_visibilities(self.get_serializer_context())
+        body = recorded_assessment_document(assessment, readable)
         return Response(body, status=status.HTTP_201_CREATED)

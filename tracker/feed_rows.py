@@ -44,6 +44,7 @@ from recommendations.api_lists import (
     ColumnText,
     OneOf,
     UuidText,
+    assessment_document,
     provision_links,
     recommendation_representations,
 )
@@ -535,23 +536,22 @@ def assessment_documents(keys: Sequence[str], request: Request) -> DocumentsByKe
         submitted_at,
         reviewed_at,
     ) in rows:
-        withheld = visibility not in readable
-        documents[key] = {
-            "key": key,
-            "recommendation": recommendation,
-            "assessor": assessor,
-            "status": status,
-            "status_since": _date(status_since),
-            "evidence": None if withheld else evidence,
-            "evidence_url": None if withheld else evidence_url,
-            "evidence_withheld": withheld,
-            "visibility": visibility,
-            "source": source,
-            "corrects": corrects,
-            "correction_reason": correction_reason,
-            "review_state": review_state,
-            "recorded_at": _moment(recorded_at, zone),
-            "submitted_at": _moment(submitted_at, zone),
-            "reviewed_at": _moment(reviewed_at, zone),
-        }
+        documents[key] = assessment_document(
+            key=key,
+            recommendation=recommendation,
+            assessor=assessor,
+            status=status,
+            status_since=status_since,
+            evidence=evidence,
+            evidence_url=evidence_url,
+            visibility=visibility,
+            source=source,
+            corrects=corrects,
+            correction_reason=correction_reason,
+            review_state=review_state,
+            recorded_at=_moment(recorded_at, zone),
+            submitted_at=_moment(submitted_at, zone),
+            reviewed_at=_moment(reviewed_at, zone),
+            readable=readable,
+        )
     return documents

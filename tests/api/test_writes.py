@@ -181,6 +181,44 @@ def test_it_answers_a_create_with_what_a_read_shows(api, partner, rec):
     assert read.json() == created.json()
 
 
+@pytest.mark.parametrize("zone", ["Asia/Almaty", "UTC"])
+def test_it_answers_a_draft_and_a_correction_with_what_a_read_shows(
+    api, partner, editor, rec, settings, zone
+):
+    # The answer is built from the record the service returns, a read through
+    # the serializer: both must show every field alike, in any zone.
+    settings.TIME_ZONE = zone
+    factories.source("sf-2024-review")
+    bearer(api, partner, write=True)
+    draft = api.post(
+        "/api/v1/assessments/",
+        {**BODY, "visibility": "partners", "submit": False, "source": "sf-2024-review"},
+        HTTP_IDEMPOTENCY_KEY="draft",
+    )
+    assert draft.status_code == 201, draft.json()
+    assert draft.json()["submitted_at"] is None and draft.json()["source"] == "sf-2024-review"
+    published = factories.assessment(rec, partner.organisation, editor, publish=True)
+    first = api.get(f"/api/v1/assessments/{published.key}/")
+    correction = api.post(
+        "/api/v1/assessments/",
+        {
+            **BODY,
+            "status": "mostly_implemented",
+            "corrects": first.json()["key"],
+            "correction_reason": "The second reading passed too.",
+        },
+        HTTP_IDEMPOTENCY_KEY="correction",
+    )
+    assert correction.status_code == 201, correction.json()
+    assert correction.json()["corrects"] == first.json()["key"]
+    for created in (draft, correction):
+        read = api.get(f"/api/v1/assessments/{created.json()['key']}/")
+        assert read.json() == created.json()
+    assert draft.json()["evidence_withheld"] is False  # partners read partners' evidence
+    if zone == "Asia/Almaty":
+        assert not correction.json()["recorded_at"].endswith("Z")
+
+
 @pytest.mark.postgres
 def test_it_queues_one_webhook_run_for_a_burst_of_writes(
     api, partner, rec, settings, monkeypatch, django_capture_on_commit_callbacks
