@@ -117,7 +117,8 @@ def _permission_rows(user: str) -> str:
     )
 
 
-def _name_and_label() -> tuple[str, str, str]:
+def _access_values() -> tuple[str, str, str]:
+    """The columns read of each: a group's name, a permission's app label and codename."""
     return (
         f"g.{_quote(Group._meta, 'name')}",
         f"ct.{_quote(ContentType._meta, 'app_label')}",
@@ -128,7 +129,7 @@ def _name_and_label() -> tuple[str, str, str]:
 @functools.cache
 def _access_sql() -> str:
     # Rows are ("group", name, '') and ("permission", app_label, codename).
-    name, app_label, codename = _name_and_label()
+    name, app_label, codename = _access_values()
     return (
         f"SELECT '{GROUP_ROW}', {name}, '' {_group_rows('%s')} "
         f"UNION ALL SELECT 'permission', {app_label}, {codename} {_permission_rows('%s')}"
@@ -141,7 +142,7 @@ def access_columns(user: str) -> list[str]:
     `user` is the SQL expression of the user's id; `keep_access` keeps what
     the columns hold, so that the request's checks ask nothing more.
     """
-    name, app_label, codename = _name_and_label()
+    name, app_label, codename = _access_values()
     return [
         f"ARRAY(SELECT {name} {_group_rows(user)})",
         f"ARRAY(SELECT {app_label} || '.' || {codename} {_permission_rows(user)})",
