@@ -107,7 +107,8 @@ class StrictSerializerMixin:
         except serializers.ValidationError as error:
             # Report unknown keys together with the other fields' errors.
             if unknown and isinstance(error.detail, dict):
-                raise serializers.ValidationError({**error.detail, **unknown}) from None
+                merged: dict[Any, Any] = {**error.detail, **unknown}
+                raise serializers.ValidationError(merged) from None
             raise
         if unknown:
             raise serializers.ValidationError(unknown)
