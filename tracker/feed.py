@@ -193,9 +193,18 @@ _COMMITTED_AFTER = """
     LIMIT %s
 """
 
-# (txid, id, entity, key, operation, version, changed_at) of one change, its
-# time already as the feed writes it (`feed_rows.encoded_moment`).
-ChangeRow = tuple[int, int, str, str, str, int, str]
+# `encode_cursor(txid, id)` in SQL, where it costs next to nothing: PostgreSQL's
+# base64 breaks lines only after 76 characters, and a cursor's text is at
+# most 41 bytes.
+CURSOR_SQL = (
+    "rtrim(translate(encode(convert_to(txid::text || '.' || id::text, 'UTF8'), 'base64'),"
+    " '+/', '-_'), '=')"
+)
+
+# (txid, id, entity, key, operation, version, changed_at, cursor) of one
+# change, its time already as the feed writes it (`feed_rows.encoded_moment`)
+# and its cursor as `encode_cursor` writes it.
+ChangeRow = tuple[int, int, str, str, str, int, str, str]
 
 
 def committed_changes(after: tuple[int, int], limit: int) -> list[Change]:
@@ -207,18 +216,20 @@ def committed_change_rows(after: tuple[int, int], limit: int) -> list[ChangeRow]
     """`committed_changes` as plain rows, for the feed's pages.
 
     The time comes as text: Django's loader of PostgreSQL times, in Python,
-    cost more than anything else per row.
+    cost more than anything else per row. So does the cursor, which took 1.5
+    to 2 µs an event to encode in Python.
     """
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT txid, id, entity, key, operation, version,"
-            """ to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+            """ to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), """
+            + CURSOR_SQL
             + _COMMITTED_AFTER,
             [after[0], after[1], limit],
         )
         return [
             # As datetime.isoformat(), which leaves out a zero fraction.
-            (*row[:6], (row[6][:-7] if row[6].endswith(".000000") else row[6]) + "Z")
+            (*row[:6], (row[6][:-7] if row[6].endswith(".000000") else row[6]) + "Z", row[7])
             for row in cursor.fetchall()
         ]
 
@@ -235,6 +246,7 @@ def render(changes: Sequence[Change], request: Request) -> list[dict[str, Any]]:
                 change.operation,
                 change.version,
                 feed_rows.encoded_moment(change.changed_at),
+                encode_cursor(change.txid, change.pk),
             )
             for change in changes
         ],
@@ -250,7 +262,7 @@ def render_rows(rows: Sequence[ChangeRow], request: Request) -> list[dict[str, A
     """
     entities = synced_entities()
     keys_by_entity: dict[str, set[str]] = defaultdict(set)
-    for _txid, _change_id, entity_name, key, operation, _version, _changed_at in rows:
+    for _txid, _change_id, entity_name, key, operation, _version, _changed_at, _cursor in rows:
         keys = keys_by_entity[entity_name]
         # A delete shows null whatever the record is now, so needs no document.
         if operation != Change.Operation.DELETE:
@@ -265,13 +277,13 @@ def render_rows(rows: Sequence[ChangeRow], request: Request) -> list[dict[str, A
             continue
         documents[name] = entity.documents(sorted(keys), request) if keys else {}
     entries: list[dict[str, Any]] = []
-    for txid, change_id, entity_name, key, operation, version, changed_at in rows:
+    for _txid, _change_id, entity_name, key, operation, version, changed_at, cursor in rows:
         readable = documents.get(entity_name)
         if readable is None:
             continue
         entries.append(
             {
-                "cursor": encode_cursor(txid, change_id),
+                "cursor": cursor,
                 "entity": entity_name,
                 "key": key,
                 "operation": operation,
@@ -431,7 +443,7 @@ class ChangeFeedViewSet(ApiViewSet):
         return FeedPageResponse(
             {
                 "results": results,
-                "next": encode_cursor(rows[-1][0], rows[-1][1]) if rows else after,
+                "next": rows[-1][7] if rows else after,
                 "has_more": len(rows) == limit,
             }
         )

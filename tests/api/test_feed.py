@@ -9,6 +9,7 @@ import random
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
 import pytest
@@ -27,6 +28,7 @@ from tests import factories
 from tests.api.conftest import build_world
 from tracker.benchmarking.runner import first_difference
 from tracker.feed import (
+    CURSOR_SQL,
     ChangeRow,
     committed_change_rows,
     decode_cursor,
@@ -490,20 +492,24 @@ def feed_rows_of_world(*, every_change: bool) -> list[ChangeRow]:
         if not every_change:
             keys = keys[:1]
         for key in keys * (2 if every_change else 1):
-            rows.append((7, len(rows) + 1, name, key, "update", 1, changed_at))
+            rows.append((7, len(rows) + 1, name, key, "update", 1, changed_at, ""))
     if every_change:
-        rows.append((8, len(rows) + 1, "theme", "a-theme", "delete", 3, changed_at))
-        rows.append((8, len(rows) + 1, "unknown-entity", "x", "insert", 1, changed_at))
-    return rows
+        rows.append((8, len(rows) + 1, "theme", "a-theme", "delete", 3, changed_at, ""))
+        rows.append((8, len(rows) + 1, "unknown-entity", "x", "insert", 1, changed_at, ""))
+    return [(*row[:7], encode_cursor(row[0], row[1])) for row in rows]
 
 
 def serializer_entries(
-    rows: Sequence[tuple[int, int, str, str, str, int, object]], request: Request
+    rows: Sequence[tuple[Any, ...]], request: Request
 ) -> list[dict[str, object]]:
-    """The entries as the feed rendered them through the serializers, before the rows."""
+    """The entries as the feed rendered them through the serializers, before the rows.
+
+    Each row is a change's (txid, id, entity, key, operation, version,
+    changed_at), and may go on with a cursor, which this encodes anew.
+    """
     entities = synced_entities()
     entries = []
-    for txid, change_id, name, key, operation, version, changed_at in rows:
+    for txid, change_id, name, key, operation, version, changed_at, *_cursor in rows:
         entity = entities.get(name)
         if entity is None or not request.user.has_perm(
             f"{entity.model._meta.app_label}.view_{entity.model._meta.model_name}"
@@ -666,3 +672,22 @@ def test_it_writes_the_change_times_as_drfs_encoder_wrote_them(editor):
     # And so does the rendering of Change instances the webhooks use.
     entries = render(changes, api_request(editor))
     assert [entry["changed_at"] for entry in entries] == expected
+    assert [row[7] for row in rows] == [entry["cursor"] for entry in entries]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_it_encodes_the_cursors_in_sql_as_encode_cursor_does():
+    rng = random.Random(7)  # noqa: S311 (positions to encode, not secrets)
+    positions = [(0, 0), (1, 1), (9, 10), (2**63 - 1, 2**63 - 1), (2**31, 99)] + [
+        (rng.randrange(10 ** rng.randrange(1, 19)), rng.randrange(10 ** rng.randrange(1, 19)))
+        for _ in range(200)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {CURSOR_SQL} FROM unnest(%s::bigint[], %s::bigint[]) AS change(txid, id)",
+            [[txid for txid, _ in positions], [change_id for _, change_id in positions]],
+        )
+        encoded = [row[0] for row in cursor.fetchall()]
+    assert encoded == [encode_cursor(txid, change_id) for txid, change_id in positions]
+    assert [decode_cursor(cursor) for cursor in encoded] == positions
