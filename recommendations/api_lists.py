@@ -17,11 +17,12 @@ with confidential evidence fails until this module withholds it too.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -34,11 +35,14 @@ from django.db.models import (
     ManyToManyField,
     Model,
     QuerySet,
+    TextField,
 )
 from django.db.models.lookups import In
 from django.db.models.query import ValuesListIterable
 from django.utils import timezone, translation
+from modeltranslation.fields import NONE, TranslationFieldDescriptor
 from modeltranslation.manager import MultilingualQuerySet
+from modeltranslation.utils import build_localized_fieldname, get_language, resolution_order
 from rest_framework import renderers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -167,10 +171,126 @@ class UuidText(ColumnText):
         return f"({column})::text", params
 
 
+class UtcText(ColumnText):
+    """A time column as ISO 8601 text in UTC (`+00:00`), for `datetime.fromisoformat`.
+
+    Django reads each PostgreSQL time through its own loader, written in
+    Python, at many times the cost of `fromisoformat` on this text; an
+    assessment has three, a recommendation two.
+    """
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
+        column, params = compiler.compile(self.column)
+        # SQLite stores times as UTC text already. An expression rather than
+        # the column, which sqlite3 would parse for its declared type.
+        return f"(CAST({column} AS TEXT) || '+00:00')", params
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        column, params = compiler.compile(self.column)
+        return (
+            f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')",
+            params,
+        )
+
+
+class TranslatedText(Expression):
+    """A translated text as modeltranslation's descriptor reads it, in SQL.
+
+    The first of the active language's column and its fallbacks' that is
+    neither null nor empty, else the empty string: what the descriptor
+    answers for a field whose default is empty and that has no fallback
+    value of its own. `.values()` on a modeltranslation queryset reads every
+    language's column and asks the descriptor, row by row; here the database
+    picks. Made under the language it is for, as `ArrayQuery` builds a query.
+    """
+
+    def __init__(self, model: type[Model], name: str) -> None:
+        descriptor = model.__dict__[name]
+        if not isinstance(descriptor, TranslationFieldDescriptor):
+            raise TypeError(f"{model.__name__}.{name} is not a translated field")
+        if (
+            descriptor.fallback_value is not NONE
+            or descriptor.fallback_undefined is not NONE
+            or descriptor.field.get_default() != ""
+        ):
+            raise TypeError(
+                f"{model.__name__}.{name} falls back in a way TranslatedText does not write"
+            )
+        super().__init__(output_field=TextField())
+        languages = resolution_order(get_language(), descriptor.fallback_languages)
+        self.columns: list[Any] = [
+            F(build_localized_fieldname(name, language)) for language in languages
+        ]
+
+    def get_source_expressions(self) -> list[Any]:
+        return self.columns
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        self.columns = list(exprs)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
+        parts, params = [], []
+        for column in self.columns:
+            sql, column_params = compiler.compile(column)
+            parts.append(f"NULLIF({sql}, '')")
+            params.extend(column_params)
+        return f"COALESCE({', '.join(parts)}, '')", params
+
+
 def _moment(value: datetime.datetime, zone: datetime.tzinfo) -> str:
     """A time as DRF's DateTimeField writes it: ISO 8601 in the active zone, UTC as `Z`."""
     text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+# `YYYY-MM-DDTHH:MI:SS.ffffff+00:00`, as `UtcText` reads a time on PostgreSQL.
+_UTC_TEXT_LENGTH = 32
+
+# The local hours of one UTC day: per UTC hour, the local text up to the hour
+# and the offset's text, or None where the offset is not whole hours or
+# changes within the hour.
+LocalHours = tuple[tuple[str, str] | None, ...]
+
+
+@functools.lru_cache(maxsize=8192)
+def _local_hours(utc_day: str, zone: datetime.tzinfo) -> LocalHours:
+    day = datetime.date.fromisoformat(utc_day)
+    midnight = datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
+    hours: list[tuple[str, str] | None] = []
+    for hour in range(24):
+        start = (midnight + datetime.timedelta(hours=hour)).astimezone(zone)
+        end = (midnight + datetime.timedelta(hours=hour + 1, microseconds=-1)).astimezone(zone)
+        offset = start.utcoffset()
+        if offset is None or offset != end.utcoffset() or offset % datetime.timedelta(hours=1):
+            hours.append(None)
+            continue
+        text = start.isoformat()  # YYYY-MM-DDTHH:00:00+HH:MM
+        hours.append((text[:13], "Z" if not offset else text[19:]))
+    return tuple(hours)
+
+
+def local_moment(utc_text: str | None, zone: datetime.tzinfo) -> str | None:
+    """A time read as UTC text (`feed_rows.UtcText`) as DRF writes it: ISO 8601 in `zone`.
+
+    As `_moment` writes it, UTC as `Z` and no fraction when it is zero, but
+    by joining text: a zone's offset is the same all through nearly every
+    hour, so the local text of an hour's start (`_local_hours`, once per UTC
+    day and zone) is followed by the minutes, seconds and fraction as they
+    are. Parsing, converting and writing each time took 2 to 3 µs, three
+    times per assessment of a feed page. A time in an hour whose offset is
+    not whole hours, or changes, and text of any other form, are converted
+    as `_moment` converts a datetime.
+    """
+    if utc_text is None:
+        return None
+    if len(utc_text) == _UTC_TEXT_LENGTH and utc_text[10] == "T":
+        local = _local_hours(utc_text[:10], zone)[int(utc_text[11:13])]
+        if local is not None:
+            fraction = utc_text[19:26]
+            return (
+                local[0] + utc_text[13:19] + ("" if fraction == ".000000" else fraction) + local[1]
+            )
+    return _moment(datetime.datetime.fromisoformat(utc_text), zone)
 
 
 def assessment_document(
@@ -413,8 +533,14 @@ def provision_links(owner_column: str, ids: Sequence[int]) -> dict[int, list[Doc
     return grouped
 
 
-def recommendation_documents(rows: Iterable[Document]) -> list[Document]:
-    """The representations of `rows` (dicts of PAGE_COLUMNS), five queries for any number."""
+def recommendation_documents(
+    rows: Iterable[Document], moment: Callable[[Any, datetime.tzinfo], str | None] = _moment
+) -> list[Document]:
+    """The representations of `rows` (dicts of PAGE_COLUMNS), five queries for any number.
+
+    `moment` writes the two times: `_moment` for datetimes, `local_moment`
+    for the UTC text of `UtcText`.
+    """
     rows = list(rows)
     ids = [row["id"] for row in rows]
     if not ids:
@@ -445,23 +571,50 @@ def recommendation_documents(rows: Iterable[Document]) -> list[Document]:
             "disputed": row["disputed"],
             "current_assessments": current.get(row["id"], []),
             "provision_links": links.get(row["id"], []),
-            "created_at": _moment(row["created_at"], zone),
-            "updated_at": _moment(row["updated_at"], zone),
+            "created_at": moment(row["created_at"], zone),
+            "updated_at": moment(row["updated_at"], zone),
         }
         for row in rows
     ]
 
 
-def recommendation_representations(
-    recommendations: QuerySet[Recommendation], context: Mapping[str, Any]
-) -> list[tuple[str, Document]]:
-    """(code, representation) of each recommendation, for the change feed.
+# PAGE_COLUMNS but the translated text and the times, which the feed's query
+# reads by `TranslatedText` and `UtcText`, in that order after these.
+_BY_CODE_COLUMNS = tuple(
+    column for column in PAGE_COLUMNS if column not in ("text", "created_at", "updated_at")
+)
+_BY_CODE_NAMES = (*_BY_CODE_COLUMNS, "text", "created_at", "updated_at")
+
+_BY_CODE = ArrayQuery(
+    Recommendation,
+    lambda codes: (
+        Recommendation.objects.filter(OneOf("code", codes))
+        .order_by()
+        .rewrite(False)
+        .values_list(
+            *_BY_CODE_COLUMNS,
+            TranslatedText(Recommendation, "text"),
+            UtcText("created_at"),
+            UtcText("updated_at"),
+        )
+    ),
+)
+
+
+def recommendation_documents_by_code(codes: Sequence[str]) -> dict[str, Document]:
+    """{code: representation} of the recommendations `codes`, for the change feed.
 
     The same documents as the list page's, so the feed shows what a list
-    shows; `context` (the client) changes nothing, as explained above.
+    shows; nothing in them depends on the client, as explained above. The
+    page's `.values()` query cost 3.3 ms of CPU for 110 recommendations,
+    compiled anew and read through modeltranslation's per-row fallback; this
+    one, compiled once per language (`ArrayQuery`), 1.3 ms.
     """
-    rows = recommendations.prefetch_related(None).values(*PAGE_COLUMNS)
-    return [(document["code"], document) for document in recommendation_documents(rows)]
+    rows = (dict(zip(_BY_CODE_NAMES, row, strict=True)) for row in _BY_CODE.rows(codes))
+    return {
+        document["code"]: document
+        for document in recommendation_documents(rows, moment=local_moment)
+    }
 
 
 # What `json.dumps(ensure_ascii=True)` escapes and orjson writes as is.

@@ -41,14 +41,15 @@ from instruments.models import (
 )
 from recommendations.api import assessments_visible_to
 from recommendations.api_lists import (
-    ColumnText,
     OneOf,
+    UtcText,
     UuidText,
     assessment_document,
+    local_moment,
     provision_links,
-    recommendation_representations,
+    recommendation_documents_by_code,
 )
-from recommendations.models import Concern, Recommendation, Theme
+from recommendations.models import Concern, Theme
 from recommendations.serializers import readable_visibilities
 from tracker.models import Organisation
 
@@ -57,38 +58,8 @@ DocumentsByKey = dict[str, Document]
 DocumentBuilder = Callable[[Sequence[str], Request], DocumentsByKey]
 
 
-class UtcText(ColumnText):
-    """A time column as ISO 8601 text in UTC (`+00:00`), for `datetime.fromisoformat`.
-
-    Django reads each PostgreSQL time through its own loader, written in
-    Python, at many times the cost of `fromisoformat` on this text; an
-    assessment has three.
-    """
-
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
-        column, params = compiler.compile(self.column)
-        # SQLite stores times as UTC text already. An expression rather than
-        # the column, which sqlite3 would parse for its declared type.
-        return f"(CAST({column} AS TEXT) || '+00:00')", params
-
-    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
-        column, params = compiler.compile(self.column)
-        return (
-            f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')",
-            params,
-        )
-
-
 def _date(value: datetime.date | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-def _moment(utc_text: str | None, zone: datetime.tzinfo) -> str | None:
-    """A `UtcText` time as DRF's DateTimeField writes it: ISO 8601 in the active zone."""
-    if utc_text is None:
-        return None
-    text = datetime.datetime.fromisoformat(utc_text).astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def encoded_moment(value: datetime.datetime) -> str:
@@ -463,8 +434,8 @@ def concern_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
             "themes": themes.get(concern_id, []),
             "answered_by": answered_by.get(concern_id, []),
             "provision_links": links.get(concern_id, []),
-            "created_at": _moment(created_at, zone),
-            "updated_at": _moment(updated_at, zone),
+            "created_at": local_moment(created_at, zone),
+            "updated_at": local_moment(updated_at, zone),
         }
         for (
             concern_id,
@@ -483,8 +454,7 @@ def concern_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
 
 def recommendation_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
     """The list page's documents, which show no evidence, so are the same for every client."""
-    recommendations = Recommendation.objects.filter(OneOf("code", keys)).order_by()
-    return dict(recommendation_representations(recommendations, {"request": request}))
+    return recommendation_documents_by_code(keys)
 
 
 def assessment_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
@@ -549,9 +519,9 @@ def assessment_documents(keys: Sequence[str], request: Request) -> DocumentsByKe
             corrects=corrects,
             correction_reason=correction_reason,
             review_state=review_state,
-            recorded_at=_moment(recorded_at, zone),
-            submitted_at=_moment(submitted_at, zone),
-            reviewed_at=_moment(reviewed_at, zone),
+            recorded_at=local_moment(recorded_at, zone),
+            submitted_at=local_moment(submitted_at, zone),
+            reviewed_at=local_moment(reviewed_at, zone),
             readable=readable,
         )
     return documents

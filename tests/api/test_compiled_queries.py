@@ -20,11 +20,16 @@ from rest_framework import serializers
 
 from recommendations.api import RecommendationFilter
 from recommendations.api_lists import (
+    _BY_CODE,
     _RELATED_KEYS,
+    PAGE_COLUMNS,
     ArrayQuery,
     OneOf,
+    TranslatedText,
     _keys_by_recommendation,
     array_literal,
+    recommendation_documents,
+    recommendation_documents_by_code,
 )
 from recommendations.models import Recommendation, Theme
 from tests import factories
@@ -94,6 +99,58 @@ def test_a_query_with_another_parameter_or_a_fallback_is_left_to_django(themed) 
     assert sorted(translated.rows(themed)) == sorted(translated._build(themed))
     assert list(with_name._compiled.values()) == [None]
     assert list(translated._compiled.values()) == [None]
+
+
+@pytest.mark.django_db
+def test_a_translated_text_in_sql_is_what_modeltranslation_reads(issuer) -> None:
+    """Each language's column empty, null or filled: the text each language reads."""
+    nullable = Recommendation._meta.get_field("text_ru").null
+    values = ["", "Кыргызча", *([None] if nullable else [])]
+    combinations = [
+        (english, russian, kazakh)
+        for english in ("", "English")
+        for russian in values
+        for kazakh in ("", "Қазақша")
+    ]
+    codes = []
+    for number, (english, russian, kazakh) in enumerate(combinations):
+        code = f"TT-{number}"
+        factories.recommendation(issuer, code=code)
+        Recommendation.objects.filter(code=code).update(
+            text_en=english, text_ru=russian, text_kk=kazakh
+        )
+        codes.append(code)
+    seen: set[str] = set()
+    for language in ("en", "ru", "kk"):
+        with translation.override(language):
+            in_sql = dict(
+                Recommendation.objects.filter(code__in=codes)
+                .rewrite(False)
+                .values_list("code", TranslatedText(Recommendation, "text"))
+            )
+            read = {row.code: row.text for row in Recommendation.objects.filter(code__in=codes)}
+            assert in_sql == read
+            seen.update(read.values())
+    # Each language's own text was read, English as the fallback, and nothing.
+    assert seen == {"", "English", "Кыргызча", "Қазақша"}
+    with pytest.raises(TypeError, match="not a translated field"):
+        TranslatedText(Recommendation, "code")
+
+
+@pytest.mark.django_db
+def test_the_feeds_recommendations_are_the_list_pages_and_compiled_once(themed) -> None:
+    for language in ("en", "ru"):
+        with translation.override(language):
+            codes = ["CQ-2", "CQ-1", "missing"]
+            page = Recommendation.objects.filter(code__in=codes).values(*PAGE_COLUMNS)
+            expected = {document["code"]: document for document in recommendation_documents(page)}
+            assert recommendation_documents_by_code(codes) == expected
+            assert expected["CQ-1"]["themes"] == (
+                ["a-theme", "z-theme"] if language == "en" else ["z-theme", "a-theme"]
+            )
+    if connection.vendor == "postgresql":
+        assert {key[1] for key in _BY_CODE._compiled} >= {"en", "ru"}
+        assert all(_BY_CODE._compiled.values())
 
 
 @pytest.mark.django_db
