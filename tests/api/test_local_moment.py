@@ -8,7 +8,7 @@ import zoneinfo
 
 import pytest
 
-from recommendations.api_lists import _local_hours, _moment, local_moment
+from recommendations.api_lists import _local_hour, _local_hours, _moment, local_moment
 
 # Whole-hour offsets with summer time, half and quarter hours, a half-hour
 # summer time, a zone with local mean time before 1924, one that changed its
@@ -83,19 +83,31 @@ def test_text_of_another_form_is_converted_as_a_datetime() -> None:
 
 def test_hours_whose_offset_is_not_whole_or_changes_are_left_to_the_datetime() -> None:
     # Kathmandu is 5:45 ahead; Berlin moved its clocks at 01:00 UTC on 30 March 2025.
-    assert set(_local_hours("2025-03-30", zoneinfo.ZoneInfo("Asia/Kathmandu"))) == {None}
-    berlin = _local_hours("2025-03-30", zoneinfo.ZoneInfo("Europe/Berlin"))
+    kathmandu = zoneinfo.ZoneInfo("Asia/Kathmandu")
+    assert {_local_hour("2025-03-30", hour, kathmandu) for hour in range(24)} == {None}
+    berlin = [
+        _local_hour("2025-03-30", hour, zoneinfo.ZoneInfo("Europe/Berlin")) for hour in range(24)
+    ]
     assert berlin[0] == ("2025-03-30T01", "+01:00")
     assert berlin[1] == ("2025-03-30T03", "+02:00")
     assert None not in berlin
     # Almaty left local mean time (+05:07:48) at 18:52:12 UTC on 1 May 1924.
-    almaty = _local_hours("1924-05-01", zoneinfo.ZoneInfo("Asia/Almaty"))
-    assert almaty[17] is None
-    assert almaty[18] is None
-    assert almaty[19] == ("1924-05-02T00", "+05:00")
+    zone = zoneinfo.ZoneInfo("Asia/Almaty")
+    assert _local_hour("1924-05-01", 17, zone) is None
+    assert _local_hour("1924-05-01", 18, zone) is None
+    assert _local_hour("1924-05-01", 19, zone) == ("1924-05-02T00", "+05:00")
     moment = datetime.datetime(1924, 5, 1, 18, 52, 11, tzinfo=datetime.UTC)
     for seconds in (0, 1, 2):
         later = moment + datetime.timedelta(seconds=seconds)
-        assert local_moment(utc_text(later), zoneinfo.ZoneInfo("Asia/Almaty")) == _moment(
-            later, zoneinfo.ZoneInfo("Asia/Almaty")
-        )
+        assert local_moment(utc_text(later), zone) == _moment(later, zone)
+
+
+def test_a_days_hours_are_worked_out_as_they_are_asked_for() -> None:
+    zone = zoneinfo.ZoneInfo("Asia/Almaty")
+    _local_hours.cache_clear()
+    assert local_moment("2025-06-01T07:30:00.000000+00:00", zone) == "2025-06-01T12:30:00+05:00"
+    hours = _local_hours("2025-06-01", zone)
+    assert hours[7] == ("2025-06-01T12", "+05:00")
+    assert [hour for hour in hours if hour is not False] == [hours[7]]
+    assert local_moment("2025-06-01T19:00:00.000000+00:00", zone) == "2025-06-02T00:00:00+05:00"
+    assert hours[19] == ("2025-06-02T00", "+05:00")
