@@ -90,12 +90,34 @@ def assessments_visible_to(user: Any) -> QuerySet[StatusAssessment]:
 
     Reviewers see every assessment: they are the ones who publish them.
     """
-    queryset = assessments_for_api()
+    return assessments_in_scope(assessments_for_api(), *assessment_scope(user))
+
+
+def assessment_scope(user: Any) -> tuple[Any, ...]:
+    """The values that decide which assessments `user` sees, for `assessments_in_scope`.
+
+    None for a reviewer; the published state for anyone else, and a
+    member's organisation after it. Values, not a queryset, so that a query
+    compiled once (`ArrayQuery`) can take them as its parameters.
+    """
     if can_review(user):
+        return ()
+    organisation = getattr(user, "organisation_id", None)
+    if organisation is None:
+        return (ReviewState.PUBLISHED.value,)
+    return (ReviewState.PUBLISHED.value, organisation)
+
+
+def assessments_in_scope(
+    queryset: QuerySet[StatusAssessment], *scope: Any
+) -> QuerySet[StatusAssessment]:
+    """Those of `queryset` a client of `scope` (`assessment_scope`) sees."""
+    if not scope:
         return queryset
-    visible = Q(review_state=ReviewState.PUBLISHED)
-    if getattr(user, "organisation_id", None) is not None:
-        visible |= Q(assessor_id=user.organisation_id)
+    published, *organisation = scope
+    visible = Q(review_state=published)
+    if organisation:
+        visible |= Q(assessor_id=organisation[0])
     return queryset.filter(visible)
 
 

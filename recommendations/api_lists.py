@@ -393,41 +393,50 @@ class ArrayQuery:
     it is compiled here once per database and language (modeltranslation
     orders by the active language's column) and run with each page's array.
     `build` must make the query from the values alone, never from the
-    client, the time or a setting. A query with any parameter besides the
-    array, or with a column Django converts after reading it, is left to
-    Django on every call, as is every query on SQLite.
+    client, the time or a setting, or from the values and `extra`
+    parameters it filters on after the array, in that order (which
+    assessments a client sees, say): one SQL per number of them, compiled
+    once for each. A None or a collection among them, which would change
+    the SQL itself (IS NULL, IN), is left to Django, as is a query whose
+    parameters are not the array and then the extra ones, or with a column
+    Django converts after reading it, and every query on SQLite.
     """
 
-    def __init__(self, model: type[Model], build: Callable[[list[Any]], QuerySet[Any]]) -> None:
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet[Any]]) -> None:
         self._model = model
         self._build = build
-        self._compiled: dict[tuple[str, str | None], str | None] = {}
+        self._compiled: dict[tuple[str, str | None, int], str | None] = {}
 
-    def rows(self, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    def rows(self, values: Sequence[Any], *extra: Any) -> list[tuple[Any, ...]]:
         values = list(values)
         database = router.db_for_read(self._model)
         connection = connections[database]
-        if connection.vendor != "postgresql":
-            return list(self._build(values))
-        key = (database, translation.get_language())
+        if connection.vendor != "postgresql" or any(
+            value is None or isinstance(value, (list, tuple, set, frozenset, dict))
+            for value in extra
+        ):
+            return list(self._build(values, *extra))
+        key = (database, translation.get_language(), len(extra))
         if key not in self._compiled:
-            self._compiled[key] = self._compiled_sql(self._build(values).using(database), values)
+            self._compiled[key] = self._compiled_sql(
+                self._build(values, *extra).using(database), [array_literal(values), *extra]
+            )
         sql = self._compiled[key]
         if sql is None:
-            return list(self._build(values).using(database))
+            return list(self._build(values, *extra).using(database))
         with connection.cursor() as cursor:
-            cursor.execute(sql, [array_literal(values)])
+            cursor.execute(sql, [array_literal(values), *extra])
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
 
     @staticmethod
-    def _compiled_sql(queryset: QuerySet[Any], values: list[Any]) -> str | None:
-        """The SQL of `queryset` if `values` is its one parameter and no column is converted."""
+    def _compiled_sql(queryset: QuerySet[Any], parameters: list[Any]) -> str | None:
+        """The SQL of `queryset` if its parameters are `parameters` and no column is converted."""
         if queryset._iterable_class is not ValuesListIterable:
             return None
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        if len(params) != 1 or params[0] != array_literal(values):
+        if list(params) != parameters:
             return None
         columns = [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
         return None if compiler.get_converters(columns) else sql

