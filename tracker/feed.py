@@ -352,7 +352,15 @@ class FeedPageResponse(Response):
         if self.data is None or not self._renders_compact_json():
             return super().rendered_content
         self["Content-Type"] = self.content_type or self.accepted_renderer.media_type
-        return self.encoded()
+        body = self.encoded()
+        # The bytes are the answer from here on: the page's documents go now,
+        # freed as their count of references falls to nothing. Held by the
+        # response, they lived as long as the reference cycles every request
+        # leaves (DRF's view holds the response, whose context holds the
+        # view), until the garbage collector's next round freed those, and
+        # its rounds walked their thousands of dicts and lists meanwhile.
+        self.data = None
+        return body
 
 
 CHANGE_ENTRY_FIELDS: dict[str, serializers.Field[Any, Any, Any, Any]] = {

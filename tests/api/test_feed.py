@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import hashlib
 import json
 import random
@@ -652,6 +653,40 @@ def test_it_sends_the_serializers_json_once_encoded_with_its_etag(committed_edit
     assert pretty.content.startswith(b'{\n  "results"')
     assert json.loads(pretty.content) == json.loads(plain.content)
     assert pretty["ETag"] == plain["ETag"]
+
+
+@pytest.mark.postgres
+@committed
+def test_it_lets_a_pages_documents_go_once_they_are_encoded(committed_editor):
+    """Freed with the response, not when the collector frees the cycles a request leaves."""
+    alice_org = factories.organisation("alice-ngo", name="Alice NGO")
+    bob_org = factories.organisation("bob-ngo", name="Bob NGO")
+    issuer = factories.organisation("issuer", name="Issuing Body", kind="intergovernmental")
+    build_feed_world(alice_org, bob_org, issuer, committed_editor)
+    api = APIClient()
+    api.force_authenticate(committed_editor)
+    gc.collect()
+    gc.disable()
+    try:
+        response = api.get("/api/v1/changes/", {"limit": 50})
+        assert response.status_code == 200
+        body = response.content
+        del response
+        cursors = {
+            entry["cursor"] for entry in orjson.loads(body)["results"] if entry["data"] is not None
+        }
+        held = [
+            entry
+            for entry in gc.get_objects()
+            if type(entry) is dict and entry.get("cursor") in cursors
+        ]
+        # The request's own cycles are still there, for the collector to free.
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert len(cursors) > 20
+    assert held == []
+    assert left > 0
 
 
 @pytest.mark.postgres
