@@ -305,11 +305,16 @@ def _walk_feed(client: Client, options: RunOptions) -> _Walk:
         # standard library's parser took a fifth of the walk, time spent by
         # the client, not the tracker.
         page = _json(client, f"/api/v1/changes/?limit=500&after={after}", orjson.loads)
-        walk.events += len(page["results"])
+        events, after, more = len(page["results"]), page["next"] or "", page["has_more"]
+        # A client that has stored a page lets it go before asking for the
+        # next. The server runs in this process: a parsed page kept through
+        # the next request would be walked by the garbage collector's rounds
+        # during it, as a server of its own would not be.
+        del page
+        walk.events += events
         walk.pages += 1
-        after = page["next"] or ""
-        if not page["has_more"] or walk.events >= options.feed_walk_events:
-            walk.complete = not page["has_more"]
+        if not more or walk.events >= options.feed_walk_events:
+            walk.complete = not more
             return walk
 
 
