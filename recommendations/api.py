@@ -96,7 +96,7 @@ def assessments_visible_to(user: Any) -> QuerySet[StatusAssessment]:
 def assessment_scope(user: Any) -> tuple[Any, ...]:
     """The values that decide which assessments `user` sees, for `assessments_in_scope`.
 
-    None for a reviewer; the published state for anyone else, and a
+    Nothing for a reviewer; the published state for anyone else, and a
     member's organisation after it. Values, not a queryset, so that a query
     compiled once (`ArrayQuery`) can take them as its parameters.
     """

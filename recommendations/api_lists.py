@@ -417,15 +417,16 @@ class ArrayQuery:
         ):
             return list(self._build(values, *extra))
         key = (database, translation.get_language(), len(extra))
+        parameters = [array_literal(values), *extra]
         if key not in self._compiled:
             self._compiled[key] = self._compiled_sql(
-                self._build(values, *extra).using(database), [array_literal(values), *extra]
+                self._build(values, *extra).using(database), parameters
             )
         sql = self._compiled[key]
         if sql is None:
             return list(self._build(values, *extra).using(database))
         with connection.cursor() as cursor:
-            cursor.execute(sql, [array_literal(values), *extra])
+            cursor.execute(sql, parameters)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
 

@@ -349,6 +349,8 @@ class FeedPageResponse(Response):
 
     @property
     def rendered_content(self) -> Any:
+        if self._encoded is not None and self.data is None:
+            return self._encoded  # rendered already, its documents let go
         if self.data is None or not self._renders_compact_json():
             return super().rendered_content
         self["Content-Type"] = self.content_type or self.accepted_renderer.media_type
