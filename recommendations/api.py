@@ -11,9 +11,10 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -30,6 +31,8 @@ from recommendations.models import (
     Theme,
 )
 from recommendations.serializers import (
+    ASSESSMENT_BATCH_MAX,
+    AssessmentBatchSerializer,
     AssessmentCreateSerializer,
     AssessmentSerializer,
     ConcernSerializer,
@@ -48,6 +51,7 @@ from tracker.api import (
 from tracker.filters import FilterSet
 from tracker.idempotency import run_idempotently
 from tracker.roles import can_review
+from tracker.transactions import all_or_nothing
 
 LINKS = Prefetch(
     "provision_links",
@@ -281,7 +285,12 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 # A bad Idempotency-Key is a 400 naming the header, like a bad field.
-@extend_validation_errors(["invalid"], field_name="Idempotency-Key", actions=["create"])
+@extend_validation_errors(["invalid"], field_name="Idempotency-Key", actions=["create", "batch"])
+# What drf-standardized-errors does not list of a batch: a missing list, and one too long.
+@extend_validation_errors(["required"], field_name="assessments", actions=["batch"])
+@extend_validation_errors(
+    ["max_length"], field_name="assessments.non_field_errors", actions=["batch"]
+)
 class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """Status assessments by `key` (a UUID). Clients record their organisation's with POST.
 
@@ -313,27 +322,72 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
     def create(self, request: Request) -> Response:
         return run_idempotently(request, lambda: self._record(request))
 
+    @extend_schema(
+        request=AssessmentBatchSerializer,
+        responses={
+            201: inline_serializer(
+                "AssessmentBatchRecorded", {"assessments": AssessmentSerializer(many=True)}
+            ),
+            409: ClientErrorResponseSerializer,
+            422: ClientErrorResponseSerializer,
+        },
+        parameters=[IDEMPOTENCY_KEY],
+        description=(
+            f"Record up to {ASSESSMENT_BATCH_MAX} assessments in one request: all of them, "
+            "or none. Each is recorded as a POST of one would be, and the answer lists them "
+            "in the order sent. An error in any names it by its place in the list "
+            "(`assessments.3.status`), and nothing is recorded."
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="batch")
+    def batch(self, request: Request) -> Response:
+        """Several assessments in one request, all or none (the schema's description)."""
+        return run_idempotently(request, lambda: self._record_batch(request))
+
     def _record(self, request: Request) -> Response:
-        incoming = AssessmentCreateSerializer(
-            data=request.data, context=self.get_serializer_context()
-        )
+        context = self.get_serializer_context()
+        incoming = AssessmentCreateSerializer(data=request.data, context=context)
         incoming.is_valid(raise_exception=True)
-        data = incoming.validated_data
+        assessment = self._assess(request, incoming.validated_data)
+        # The service returns the row it wrote with the records it was given
+        # attached, everything the representation shows: no read back.
+        body = recorded_assessment_document(assessment, readable_visibilities(context))
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def _record_batch(self, request: Request) -> Response:
+        context = self.get_serializer_context()
+        incoming = AssessmentBatchSerializer(data=request.data, context=context)
+        incoming.is_valid(raise_exception=True)
+        items = incoming.validated_data["assessments"]
+        readable = readable_visibilities(context)
+        documents = []
+        # One transaction for the batch; inside an idempotent write's it is
+        # that one, and its services take no savepoint either way.
+        with all_or_nothing():
+            for place, data in enumerate(items):
+                try:
+                    assessment = self._assess(request, data)
+                except serializers.ValidationError as error:
+                    # Named by its place, as the serializer names an item's field.
+                    errors: list[Any] = [{} for _item in items]
+                    errors[place] = error.detail
+                    raise serializers.ValidationError({"assessments": errors}) from None
+                documents.append(recorded_assessment_document(assessment, readable))
+        return Response({"assessments": documents}, status=status.HTTP_201_CREATED)
+
+    def _assess(self, request: Request, validated: dict[str, Any]) -> StatusAssessment:
+        """Record one validated assessment through the service; a refusal is a 400."""
+        data = dict(validated)
         assessor = data.pop("assessor", None) or getattr(request.user, "organisation", None)
         if assessor is None:
             raise serializers.ValidationError(
                 {"assessor": [_("Name the assessing organisation; your account has none.")]}
             )
         submit = data.pop("submit")
-        assessment = call_service(
+        return call_service(
             services.assessment_record,
             assessor=assessor,
             recorded_by=request.user,
             submit=submit,
             **data,
         )
-        # The service returns the row it wrote with the records it was given
-        # attached, everything the representation shows: no read back.
-        readable = readable_visibilities(self.get_serializer_context())
-        body = recorded_assessment_document(assessment, readable)
-        return Response(body, status=status.HTTP_201_CREATED)

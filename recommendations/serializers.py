@@ -245,3 +245,17 @@ class AssessmentCreateSerializer(
     submit = serializers.BooleanField(
         default=True, help_text="Send for review at once (the default) or keep as a draft."
     )
+
+
+# The most assessments one batch may record: 100 of the longest evidence
+# allowed would pass API_MAX_BODY_BYTES anyway, which answers 413 first.
+ASSESSMENT_BATCH_MAX = 100
+
+
+class AssessmentBatchSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
+    """Several assessments a client records in one request, all of them or none."""
+
+    # DRF's list takes max_length (3.14 on); the stubs do not know it yet.
+    assessments = AssessmentCreateSerializer(  # type: ignore[call-arg]
+        many=True, allow_empty=False, max_length=ASSESSMENT_BATCH_MAX
+    )

@@ -46,9 +46,10 @@ def all_or_nothing() -> Iterator[None]:
 
     Its caller must not catch an error raised inside and go on within it;
     the transaction is then marked for rollback, and Django refuses any
-    further query until the block ends.
+    further query until the block ends. Inside another, it is part of that
+    one and takes no savepoint: any error undoes the outer whole anyway.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=_savepoints.get()):
         token = _savepoints.set(False)
         try:
             yield
