@@ -19,6 +19,7 @@ from recommendations import reports
 from recommendations.choices import headline_from
 from recommendations.models import StatusAssessment
 from recommendations.selectors import statuses_as_of
+from recommendations.serializers import ASSESSMENT_BATCH_MAX
 from recommendations.synthetic import synthetic_generate
 from tracker.benchmarking.runner import (
     BENCHMARK_URLCONF,
@@ -137,6 +138,22 @@ def test_it_refuses_a_count_below_one_and_names_the_option(tmp_path: Path, optio
     assert not (tmp_path / "out.json").exists()
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [0, ASSESSMENT_BATCH_MAX + 1])
+def test_it_refuses_a_batch_size_the_api_refuses(tmp_path: Path, size: int) -> None:
+    with pytest.raises(
+        CommandError, match=f"--creation-batch-size must be 1 to {ASSESSMENT_BATCH_MAX}"
+    ):
+        call_command(
+            "benchmark",
+            sizes="20",
+            json_path=str(tmp_path / "out.json"),
+            allow_sqlite=True,
+            creation_batch_size=size,
+        )
+    assert not (tmp_path / "out.json").exists()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_it_finds_the_floor_and_both_drf_variants_equal_to_the_api_list_page() -> None:
@@ -218,6 +235,7 @@ def test_it_writes_every_figure_and_the_ratios_to_json(tmp_path: Path) -> None:
         writers=2,
         writes_per_writer=5,
         creation_rounds=2,
+        creation_batch_size=4,
     )
 
     document = json.loads(output.read_text())
@@ -245,6 +263,17 @@ def test_it_writes_every_figure_and_the_ratios_to_json(tmp_path: Path) -> None:
     # The rate of the median round's time: of two rounds, their harmonic mean.
     assert created["per_second"] == pytest.approx(statistics.harmonic_mean(rates), abs=0.2)
     assert created["per_second_p95"] == pytest.approx(min(rates), abs=0.1)
+    # Then as many rounds in batches: of 4 and then 1 a client a round, no warm-up.
+    batched = created["in_batches"]
+    assert batched["batch_size"] == 4
+    assert (batched["sent"], batched["warm_up"], batched["stored"], batched["lost"]) == (
+        20,
+        0,
+        20,
+        0,
+    )
+    assert batched["answered_201"] == 20 and len(batched["per_second_by_round"]) == 2
+    assert document["options"]["creation_batch_size"] == 4
     walk = document["results"]["80"]["api"]["feed"]["full_walk"]
     assert walk["events"] > 0 and walk["repetitions"] >= 1
     assert walk["events_per_second"] > 0 and walk["first_walk_events_per_second"] > 0

@@ -69,6 +69,9 @@ class RunOptions:
     # Timed rounds of creation, each of writers x writes_per_writer writes,
     # against one server: the rate is that of the median round.
     creation_rounds: int = 5
+    # Assessments a client sends in one POST to the batch endpoint, in the
+    # rounds that follow the single ones (at most ASSESSMENT_BATCH_MAX).
+    creation_batch_size: int = 50
     server: bool = True
     # A full walk of a large feed takes minutes at the rates measured; the
     # rate is steady long before this many events.
@@ -438,7 +441,9 @@ def creation_measurement(options: RunOptions) -> dict[str, Any]:
     One server for every round; the clients write a few untimed assessments
     before the first, then `creation_rounds` timed rounds follow, each
     started for all clients at once. The rate is that of the median round,
-    and of the slowest but one in twenty (p95).
+    and of the slowest but one in twenty (p95). As many rounds follow in
+    which each client sends the same number of assessments in batches of
+    `creation_batch_size` (`in_batches`), as a partner pushing a backlog does.
     """
     if not options.server:
         return not_measured("--no-server given")
@@ -487,43 +492,62 @@ def creation_measurement(options: RunOptions) -> dict[str, Any]:
         env=environment,
     )
     base = f"http://127.0.0.1:{port}"
-    answers: list[int] = []
-    rounds: list[float] = []
+    single = f"{marker} single"
+    batched = f"{marker} batched"
+    answers: dict[str, list[int]] = {single: [], batched: []}
+    rounds: dict[str, list[float]] = {single: [], batched: []}
     try:
         _wait_for(base, server)
-        for number in range(options.creation_rounds):
-            seconds = _creation_round(
-                _Round(
-                    base=base,
-                    key=raw_key,
-                    codes=codes[number * per_round :] + codes[: number * per_round],
-                    marker=f"{marker} {number}",
-                    # Every client writes a few assessments before the first
-                    # clock starts, so that each worker has opened its database
-                    # connection and run the path once; they are counted with
-                    # the rest in what was stored.
-                    warm_up=WARM_UP_WRITES if number == 0 else 0,
-                ),
-                options,
-                answers,
-            )
-            if seconds is None:
-                return not_measured("a client failed before the clock started")
-            rounds.append(seconds)
+        for series, batch in ((single, 1), (batched, options.creation_batch_size)):
+            for number in range(options.creation_rounds):
+                seconds = _creation_round(
+                    _Round(
+                        base=base,
+                        key=raw_key,
+                        codes=codes[number * per_round :] + codes[: number * per_round],
+                        marker=f"{series} {number}",
+                        # Every client writes a few assessments before the first
+                        # clock starts, so that each worker has opened its database
+                        # connection and run the path once; they are counted with
+                        # the rest in what was stored.
+                        warm_up=WARM_UP_WRITES if number == 0 and batch == 1 else 0,
+                        batch=batch,
+                    ),
+                    options,
+                    answers[series],
+                )
+                if seconds is None:
+                    return not_measured("a client failed before the clock started")
+                rounds[series].append(seconds)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    sent = options.writers * WARM_UP_WRITES + per_round * len(rounds)
-    stored = StatusAssessment.objects.filter(evidence__startswith=marker).count()
-    created = sum(1 for status in answers if status == 201)
     return {
         "server": f"gunicorn, {gunicorn_conf.workers} {gunicorn_conf.worker_class} workers",
         "clients": options.writers,
+        **_creation_figures(
+            single, rounds[single], answers[single], per_round, options.writers * WARM_UP_WRITES
+        ),
+        "in_batches": {
+            "batch_size": options.creation_batch_size,
+            **_creation_figures(batched, rounds[batched], answers[batched], per_round, 0),
+        },
+    }
+
+
+def _creation_figures(
+    marker: str, rounds: list[float], answers: list[int], per_round: int, warm_up: int
+) -> dict[str, Any]:
+    """One series of creation rounds: what was sent, answered and stored, and the rates."""
+    sent = warm_up + per_round * len(rounds)
+    stored = StatusAssessment.objects.filter(evidence__startswith=marker).count()
+    return {
         "rounds": len(rounds),
         "writes_per_round": per_round,
         "sent": sent,
-        "warm_up": options.writers * WARM_UP_WRITES,
-        "answered_201": created,
+        "warm_up": warm_up,
+        # Of a batch, each assessment counts with the batch's answer.
+        "answered_201": sum(1 for status in answers if status == 201),
         "stored": stored,
         "lost": sent - stored,
         "seconds": round(sum(rounds), 3),
@@ -540,6 +564,8 @@ class _Round:
     codes: list[str]
     marker: str
     warm_up: int
+    # Assessments per POST: 1 to the list's endpoint, more to the batch's.
+    batch: int = 1
 
 
 def _creation_round(plan: _Round, options: RunOptions, answers: list[int]) -> float | None:
@@ -548,16 +574,30 @@ def _creation_round(plan: _Round, options: RunOptions, answers: list[int]) -> fl
     start = threading.Barrier(options.writers + 1)
 
     def write(writer_number: int) -> None:
+        def assessment(n: int) -> dict[str, str]:
+            code = plan.codes[(writer_number * options.writes_per_writer + n) % len(plan.codes)]
+            return _assessment_body(code, f"{plan.marker}.{writer_number}.{n}")
+
+        def send(numbers: range) -> None:
+            if not numbers:
+                return
+            if plan.batch == 1:
+                statuses = [
+                    _post(plan.base, "/api/v1/assessments/", plan.key, assessment(n))
+                    for n in numbers
+                ]
+            else:
+                body = {"assessments": [assessment(n) for n in numbers]}
+                status = _post(plan.base, "/api/v1/assessments/batch/", plan.key, body)
+                statuses = [status] * len(numbers)
+            with lock:
+                answers.extend(statuses)
+
         try:
-            for n in range(-plan.warm_up, options.writes_per_writer):
-                if n == 0:
-                    start.wait(timeout=START_TIMEOUT_SECONDS)
-                code = plan.codes[(writer_number * options.writes_per_writer + n) % len(plan.codes)]
-                status = _post_assessment(
-                    plan.base, plan.key, code, f"{plan.marker}.{writer_number}.{n}"
-                )
-                with lock:
-                    answers.append(status)
+            send(range(-plan.warm_up, 0))
+            start.wait(timeout=START_TIMEOUT_SECONDS)
+            for first in range(0, options.writes_per_writer, plan.batch):
+                send(range(first, min(first + plan.batch, options.writes_per_writer)))
         except BaseException:
             start.abort()  # the clock must not wait for a client that failed
             raise
@@ -592,17 +632,20 @@ def _wait_for(base: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the benchmark server did not start within 30 s")
 
 
-def _post_assessment(base: str, key: str, code: str, evidence: str) -> int:
-    body = json.dumps(
-        {
-            "recommendation": code,
-            "status": "partially_implemented",
-            "status_since": "2023-06-30",
-            "evidence": evidence,
-        }
-    ).encode()
+def _assessment_body(code: str, evidence: str) -> dict[str, str]:
+    return {
+        "recommendation": code,
+        "status": "partially_implemented",
+        "status_since": "2023-06-30",
+        "evidence": evidence,
+    }
+
+
+def _post(base: str, path: str, key: str, document: dict[str, Any]) -> int:
+    """POST `document` as a partner's client does, with its key and an Idempotency-Key."""
+    body = json.dumps(document).encode()
     request = urllib.request.Request(  # noqa: S310 (our own local server)
-        f"{base}/api/v1/assessments/",
+        f"{base}{path}",
         data=body,
         method="POST",
         headers={

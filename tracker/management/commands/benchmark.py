@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from recommendations.serializers import ASSESSMENT_BATCH_MAX
 from tracker.benchmarking.runner import RunOptions, per_row_cost, ratios, run_size, scaling
 
 
@@ -59,6 +60,12 @@ class Command(BaseCommand):
             help="Timed rounds of assessment creation; the rate is the median round's.",
         )
         parser.add_argument(
+            "--creation-batch-size",
+            type=int,
+            default=RunOptions.creation_batch_size,
+            help=f"Assessments per POST in the batched rounds (1 to {ASSESSMENT_BATCH_MAX}).",
+        )
+        parser.add_argument(
             "--feed-walk-events",
             type=int,
             default=20_000,
@@ -92,6 +99,8 @@ class Command(BaseCommand):
         ):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be 1 or more.")
+        if not 1 <= options["creation_batch_size"] <= ASSESSMENT_BATCH_MAX:
+            raise CommandError(f"--creation-batch-size must be 1 to {ASSESSMENT_BATCH_MAX}.")
         run_options = RunOptions(
             assessments_per_recommendation=options["assessments_per_recommendation"],
             seed=options["seed"],
@@ -100,6 +109,7 @@ class Command(BaseCommand):
             writers=options["writers"],
             writes_per_writer=options["writes_per_writer"],
             creation_rounds=options["creation_rounds"],
+            creation_batch_size=options["creation_batch_size"],
             server=not options["no_server"],
             feed_walk_events=options["feed_walk_events"],
         )
@@ -117,6 +127,7 @@ class Command(BaseCommand):
                 "writers": run_options.writers,
                 "writes_per_writer": run_options.writes_per_writer,
                 "creation_rounds": run_options.creation_rounds,
+                "creation_batch_size": run_options.creation_batch_size,
             },
             "results": by_size,
             "scaling": scaling(by_size),
