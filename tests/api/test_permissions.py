@@ -71,18 +71,23 @@ WRITE_FOR_ALICE_ORG = {
 }
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["one", "batch"])
 @pytest.mark.parametrize("role", sorted(WRITE_FOR_ALICE_ORG))
 def test_it_lets_only_members_and_reviewers_write_an_organisations_assessments(
-    api, role, request, alice_org, editor
+    api, role, batched, request, alice_org, editor
 ):
     build_world(1, alice_org, editor)
     before = StatusAssessment.objects.count()
     if role != "anonymous":
         api.force_authenticate(request.getfixturevalue(role))
-    response = api.post("/api/v1/assessments/", {**ASSESSMENT, "assessor": alice_org.slug})
+    body = {**ASSESSMENT, "assessor": alice_org.slug}
+    if batched:
+        response = api.post("/api/v1/assessments/batch/", {"assessments": [body, body]})
+    else:
+        response = api.post("/api/v1/assessments/", body)
     assert response.status_code == WRITE_FOR_ALICE_ORG[role], response.content
     written = StatusAssessment.objects.count() - before
-    assert written == (1 if response.status_code == 201 else 0)
+    assert written == ((2 if batched else 1) if response.status_code == 201 else 0)
 
 
 @pytest.mark.parametrize("role", ["anonymous", "donor", "partner", "alice"])
