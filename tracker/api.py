@@ -162,6 +162,12 @@ class CountryCodeField(serializers.ChoiceField):
         return str(value or "")
 
 
+# A serializer context's records read ahead: {model: {key: record}}, every record
+# of the model among the keys asked for. A KeyRelatedField of that model takes
+# its record from there, and a key missing there is unknown.
+KNOWN_RECORDS = "known_records"
+
+
 class KeyRelatedField(serializers.SlugRelatedField[Any]):
     """A related record named by its key; a key no record can have is simply unknown.
 
@@ -174,6 +180,7 @@ class KeyRelatedField(serializers.SlugRelatedField[Any]):
 
     def __init__(self, *, fixed_read: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.key_model: type[Model] | None = getattr(kwargs.get("queryset"), "model", None)
         self.fixed_read: RecordByColumn[Any] | None = None
         if fixed_read:
             queryset = kwargs["queryset"]
@@ -184,6 +191,12 @@ class KeyRelatedField(serializers.SlugRelatedField[Any]):
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, str) and "\x00" in data:
             self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        # Records a caller read at once for many items (KNOWN_RECORDS), by key.
+        known = self.context.get(KNOWN_RECORDS, {}).get(self.key_model)
+        if known is not None and isinstance(data, str):
+            if data not in known:
+                self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+            return known[data]
         if self.fixed_read is not None and isinstance(data, str) and self.fixed_read.statement():
             record = self.fixed_read.get(data)
             if record is None:

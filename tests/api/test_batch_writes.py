@@ -133,20 +133,34 @@ def test_it_refuses_a_batch_from_a_donor(api, donor, recs, bob_org):
 
 
 @pytest.mark.parametrize("size", [1, 4])
-def test_it_costs_one_read_and_one_insert_an_assessment_beyond_the_requests_own(
+def test_it_reads_a_batchs_recommendations_at_once_and_costs_an_insert_an_assessment(
     api, partner, recs, size, django_assert_max_num_queries
 ):
     # As one POST (test_writes): the key and its last use, the lock and
     # lookup, the stored answer and the savepoint of the test's transaction,
-    # elsewhere the user's access; then per assessment its recommendation
-    # and its insert.
+    # elsewhere the user's access; then the batch's recommendations, and an
+    # insert per assessment.
     bearer(api, partner, write=True)
-    fixed = 6 if connections[DEFAULT_DB_ALIAS].vendor == "postgresql" else 7
+    fixed = 7 if connections[DEFAULT_DB_ALIAS].vendor == "postgresql" else 8
     body = {"assessments": [item(f"rec-b{n}") for n in range(size)]}
-    with django_assert_max_num_queries(fixed + 2 * size):
+    with django_assert_max_num_queries(fixed + size):
         response = api.post(URL, body, HTTP_IDEMPOTENCY_KEY=f"counted-{size}")
     assert response.status_code == 201
     assert StatusAssessment.objects.count() == size
+
+
+@pytest.mark.parametrize("code", ["rec-unknown", "rec-\x00b0", 42, None])
+def test_it_names_a_recommendation_the_batch_does_not_find(api, partner, recs, code):
+    bearer(api, partner, write=True)
+    body = {
+        "assessments": [item("rec-b0"), item("rec-b1"), {**item("rec-b2"), "recommendation": code}]
+    }
+    response = api.post(URL, body)
+    assert response.status_code == 400, response.content
+    assert [error["attr"] for error in response.json()["errors"]] == [
+        "assessments.2.recommendation"
+    ]
+    assert not StatusAssessment.objects.exists()
 
 
 @pytest.mark.postgres
