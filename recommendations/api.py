@@ -42,7 +42,6 @@ from recommendations.serializers import (
 )
 from tracker.api import (
     IF_MATCH,
-    KNOWN_RECORDS,
     ApiViewSet,
     ClientErrorResponseSerializer,
     ReadOnlyApiViewSet,
@@ -356,11 +355,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return Response(body, status=status.HTTP_201_CREATED)
 
     def _record_batch(self, request: Request) -> Response:
-        # The batch's recommendations in one query, not one an assessment.
-        context = {
-            **self.get_serializer_context(),
-            KNOWN_RECORDS: {Recommendation: _recommendations_named_in(request.data)},
-        }
+        context = self.get_serializer_context()
         incoming = AssessmentBatchSerializer(data=request.data, context=context)
         incoming.is_valid(raise_exception=True)
         items = incoming.validated_data["assessments"]
@@ -396,21 +391,3 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
             submit=submit,
             **data,
         )
-
-
-def _recommendations_named_in(data: Any) -> dict[str, Recommendation]:
-    """By code, the recommendations a batch's body names; what is not a code is left out."""
-    items = data.get("assessments") if isinstance(data, dict) else None
-    codes = {
-        item["recommendation"]
-        for item in (items if isinstance(items, list) else ())
-        if isinstance(item, dict)
-        and isinstance(item.get("recommendation"), str)
-        and "\x00" not in item["recommendation"]
-    }
-    if not codes:
-        return {}
-    return {
-        recommendation.code: recommendation
-        for recommendation in Recommendation.objects.filter(code__in=codes)
-    }

@@ -24,7 +24,13 @@ from recommendations.models import (
     StatusAssessment,
     Theme,
 )
-from tracker.api import CountryCodeField, FieldsOnceMixin, KeyRelatedField, StrictSerializerMixin
+from tracker.api import (
+    KNOWN_RECORDS,
+    CountryCodeField,
+    FieldsOnceMixin,
+    KeyRelatedField,
+    StrictSerializerMixin,
+)
 from tracker.models import Organisation
 from tracker.roles import can_read_evidence
 
@@ -247,15 +253,39 @@ class AssessmentCreateSerializer(
     )
 
 
-# The most assessments one batch may record: 100 of the longest evidence
-# allowed would pass API_MAX_BODY_BYTES anyway, which answers 413 first.
+# The most assessments one batch may record. With long evidence, fewer may
+# already pass API_MAX_BODY_BYTES, which is answered 413 first.
 ASSESSMENT_BATCH_MAX = 100
+
+
+class AssessmentListSerializer(serializers.ListSerializer[Any]):
+    """Assessments to record, whose recommendations are read in one query, not one apiece."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        context = self.context
+        # A list too long is refused before any item is read.
+        if (
+            isinstance(context, dict)
+            and isinstance(data, list)
+            and len(data) <= ASSESSMENT_BATCH_MAX
+        ):
+            codes = {
+                item["recommendation"]
+                for item in data
+                if isinstance(item, dict)
+                and isinstance(item.get("recommendation"), str)
+                and "\x00" not in item["recommendation"]
+            }
+            # The items' KeyRelatedFields take their records from here.
+            context.setdefault(KNOWN_RECORDS, {})[Recommendation] = (
+                Recommendation.objects.in_bulk(codes, field_name="code") if codes else {}
+            )
+        return super().to_internal_value(data)
 
 
 class AssessmentBatchSerializer(StrictSerializerMixin, serializers.Serializer[Any]):
     """Several assessments a client records in one request, all of them or none."""
 
-    # DRF's list takes max_length (3.14 on); the stubs do not know it yet.
-    assessments = AssessmentCreateSerializer(  # type: ignore[call-arg]
-        many=True, allow_empty=False, max_length=ASSESSMENT_BATCH_MAX
+    assessments = AssessmentListSerializer(
+        child=AssessmentCreateSerializer(), allow_empty=False, max_length=ASSESSMENT_BATCH_MAX
     )
